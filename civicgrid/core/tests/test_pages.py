@@ -1,0 +1,35 @@
+"""Site pages answer in Chinese by default and in English when asked."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+
+@pytest.mark.django_db
+def test_home_is_chinese_by_default(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "基层治理综合平台" in html
+
+
+@pytest.mark.django_db
+def test_language_switch_sets_english(client: Client) -> None:
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    html = client.get("/").content.decode()
+    assert '<html lang="en">' in html
+
+
+@pytest.mark.django_db
+def test_healthz(client: Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_api_schema_is_served(client: Client) -> None:
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    assert b"openapi: 3" in response.content

@@ -1,0 +1,1 @@
+"""Test support shared by every app (loaded as a pytest plugin from pyproject.toml)."""
