@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "civicgrid.notifications"
+    label = "notifications"
+    verbose_name = _("通知")
+
+    def ready(self) -> None:
+        from . import policies
+
+        policies.register()
