@@ -6,3 +6,8 @@ class WorkCalendarConfig(AppConfig):
     name = "civicgrid.workcalendar"
     label = "workcalendar"
     verbose_name = _("工作日历")
+
+    def ready(self) -> None:
+        from . import policies
+
+        policies.register()
