@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
             "  import-regions   import regions and grids from GeoJSON or CSV\n"
             "  route            route a point to its grid: civicgrid route LON LAT [--crs gcj02]\n"
             "  deadline         compute a due time on the working calendar\n"
-            "  manage ...       any Django management command (migrate, createsuperuser, ...)\n"
+            "  manage ...       any Django management command (migrate, createadmins, ...)\n"
         )
         return
     if args[0] == "manage":

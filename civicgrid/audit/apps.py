@@ -6,3 +6,6 @@ class AuditConfig(AppConfig):
     name = "civicgrid.audit"
     label = "audit"
     verbose_name = _("审计日志")
+
+    def ready(self) -> None:
+        from civicgrid.audit import policies, receivers  # noqa: F401  (registers hooks and rules)

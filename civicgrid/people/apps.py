@@ -6,3 +6,8 @@ class PeopleConfig(AppConfig):
     name = "civicgrid.people"
     label = "people"
     verbose_name = _("机构与人员")
+
+    def ready(self) -> None:
+        from civicgrid.people import policies
+
+        policies.register()

@@ -5,6 +5,8 @@ Who may do what is decided in ``authorization.py`` from these rows; nothing else
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -12,6 +14,28 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.regions.models import Level, Region
+
+
+class UnitKind(models.Model):
+    """A kind of department (公安、司法、城管 …): editable data, seeded with a default list."""
+
+    code = models.SlugField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=100)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("部门类别")
+        verbose_name_plural = _("部门类别")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
 
 
 class Unit(models.Model):
@@ -65,10 +89,25 @@ class User(AbstractUser):
 
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
         swappable = "AUTH_USER_MODEL"
+
+    # Django's permission tables are not used: every question goes to civicgrid.people.authorization,
+    # which ignores ``is_superuser`` (等保 2.0: no all-powerful account). These keep third-party admin
+    # pages and ``has_perm`` callers from treating a superuser as one.
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return False
+
+    def has_perms(self, perm_list: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return False
+
+    def get_all_permissions(self, obj: Any = None) -> set[str]:
+        return set()
 
 
 class Role(models.TextChoices):
@@ -89,6 +128,8 @@ REGION_SCOPED_ROLES = frozenset(
 )
 UNIT_SCOPED_ROLES = frozenset({Role.UNIT_HANDLER})
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+# Roles whose holders may open the Django admin (``is_staff`` is kept in step by the services).
+STAFF_ROLES = ADMIN_ROLES | frozenset({Role.CENTER_STAFF, Role.CENTER_HEAD})
 
 
 class RoleAssignment(models.Model):
@@ -121,9 +162,10 @@ class RoleAssignment(models.Model):
         if self.role in REGION_SCOPED_ROLES:
             if self.region_id is None or self.unit_id is not None:
                 raise ValidationError(_("该角色必须指定管辖区划，且不能指定部门。"))
-            if self.role == Role.GRID_WORKER and self.region.level != Level.GRID:
+            level = self.region.level if self.region is not None else None
+            if self.role == Role.GRID_WORKER and level != Level.GRID:
                 raise ValidationError({"region": _("网格员的管辖区划必须是网格。")})
-            if self.role in {Role.CENTER_STAFF, Role.CENTER_HEAD} and self.region.level > Level.VILLAGE:
+            if self.role in {Role.CENTER_STAFF, Role.CENTER_HEAD} and (level is None or level > Level.VILLAGE):
                 raise ValidationError({"region": _("中心人员的管辖区划必须是市、镇（街道）或村（社区）。")})
         elif self.role in UNIT_SCOPED_ROLES:
             if self.unit_id is None or self.region_id is not None:
