@@ -34,7 +34,8 @@ _LINK_MAX = Notification._meta.get_field("link").max_length or 500
 
 
 def _knob(name: str, default: float) -> float:
-    return float(settings.CIVICGRID.get(name, default))
+    knobs: dict[str, Any] = settings.CIVICGRID
+    return float(knobs.get(name, default))
 
 
 def max_attempts() -> int:
