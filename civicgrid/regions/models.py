@@ -95,3 +95,24 @@ class Region(models.Model):
             chain.append(node)
             node = node.parent
         return list(reversed(chain))
+
+
+class RegionGeneration(models.Model):
+    """One row (id 1) that changes with every write to the region table (区划数据版本).
+
+    Database triggers (migration 0002) bump ``generation`` and draw a new random ``token`` in the same
+    transaction as any INSERT, UPDATE or DELETE on regions, whoever writes (services, admin, ORM, SQL).
+    The routing index remembers the token it was built from and rebuilds when the row says otherwise;
+    the token is random so a rolled-back write can never make an old index look current again.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    generation = models.BigIntegerField(_("版本号"), default=0)
+    token = models.CharField(_("版本标识"), max_length=64, default="")
+
+    class Meta:
+        verbose_name = _("区划数据版本")
+        verbose_name_plural = _("区划数据版本")
+
+    def __str__(self) -> str:
+        return f"{self.generation} ({self.token})"
