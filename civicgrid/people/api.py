@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -26,6 +27,13 @@ class TokenObtainView(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list[Any] = []
 
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            429: inline_serializer("LockedOut", {"detail": serializers.CharField(), "code": serializers.CharField()}),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -45,5 +53,17 @@ class TokenObtainView(APIView):
 class MeView(APIView):
     """The signed-in user's account and roles."""
 
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "id": serializers.IntegerField(),
+                "username": serializers.CharField(),
+                "name": serializers.CharField(),
+                "is_staff": serializers.BooleanField(),
+                "roles": serializers.ListField(child=serializers.DictField()),
+            },
+        )
+    )
     def get(self, request: Request) -> Response:
         return Response(user_profile(user=request.user))

@@ -14,7 +14,10 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICGRID_")}
+    # Start from a clean slate: no CIVICGRID_* knobs, and not the async-unsafe switch the browser tests set.
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith("CIVICGRID_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     full_env.update(env)
     full_env["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
     return subprocess.run(
