@@ -1,0 +1,18 @@
+"""Periodic work of the cases app, run by ``civicgrid worker``: the deadline sweep and late summonses."""
+
+from __future__ import annotations
+
+from civicgrid.cases.services import case_deadline_sweep, summons_late_sweep
+from civicgrid.core.jobs import periodic
+
+
+@periodic("cases.deadline_sweep", every_seconds=60)
+def deadline_sweep() -> int:
+    """Yellow warnings, red overdue marks and automatic escalations of due case stages."""
+    return case_deadline_sweep()
+
+
+@periodic("cases.summons_late_sweep", every_seconds=60)
+def summons_sweep() -> int:
+    """Summoned departments that let their report-for-duty limit pass."""
+    return summons_late_sweep()
