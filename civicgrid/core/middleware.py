@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger("civicgrid.request")
+
+# Paths that carry a resident's secret (a tracking code or Open311 token): logged masked.
+_SECRET_PATHS = re.compile(r"^(/track/|/open311/v2/tokens/)[^/.]+")
+
+
+def loggable_path(path: str) -> str:
+    """The request path with tracking codes and tokens replaced by ``***``."""
+    return _SECRET_PATHS.sub(r"\1***", path)
 
 
 class RequestLogMiddleware:
@@ -23,7 +32,7 @@ class RequestLogMiddleware:
             "request",
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": loggable_path(request.path),
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
                 "user": user.get_username() if user is not None and user.is_authenticated else "-",

@@ -1,0 +1,1 @@
+from civicgrid.portal.tests.fixtures import *  # noqa: F403
