@@ -4,4 +4,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("regions/", include("civicgrid.regions.api_urls")),
+    path("disputes/", include("civicgrid.disputes.api_urls")),
+    path("notifications/", include("civicgrid.notifications.api_urls")),
+    path("people/", include("civicgrid.people.api_urls")),
+    path("cases/", include("civicgrid.cases.api_urls")),
+    path("intake/", include("civicgrid.portal.api_urls")),
 ]

@@ -93,6 +93,13 @@ INSTALLED_APPS = [
     "civicgrid.regions",
     "civicgrid.people",
     "civicgrid.workcalendar",
+    "civicgrid.demo",
+    "civicgrid.notifications",
+    "civicgrid.cases",
+    "civicgrid.portal",
+    "civicgrid.open311",
+    "civicgrid.hotline",
+    "civicgrid.disputes",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "civicgrid.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -162,7 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "civicgrid.people.passwords.CharacterClassValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "cases:todo"
 LOGOUT_REDIRECT_URL = "home"
 
 AXES_FAILURE_LIMIT = _env_int("CIVICGRID_LOGIN_FAILURE_LIMIT", 5)
@@ -220,10 +228,34 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Grassroots governance: regions, grids, people, cases.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name per choice set that several serializers share.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "civicgrid.cases.models.State",
+        "TierEnum": "civicgrid.cases.models.Tier",
+        "RegionKindEnum": "civicgrid.regions.models.Kind",
+        "CategoryKindEnum": "civicgrid.cases.models.CategoryKind",
+    },
 }
 
+# --- e-mail (notifications): SMTP when CIVICGRID_EMAIL_HOST is set, else files under DATA_DIR/mail ----
+EMAIL_BACKEND = os.environ.get("CIVICGRID_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("CIVICGRID_EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = os.environ.get("CIVICGRID_EMAIL_HOST", "localhost")
+EMAIL_PORT = _env_int("CIVICGRID_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("CIVICGRID_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CIVICGRID_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("CIVICGRID_EMAIL_USE_TLS")
+EMAIL_USE_SSL = _env_bool("CIVICGRID_EMAIL_USE_SSL")
+EMAIL_TIMEOUT = _env_int("CIVICGRID_EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("CIVICGRID_EMAIL_FROM", "civicgrid@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # --- civicgrid knobs --------------------------------------------------------------------------
-CIVICGRID = {
+CIVICGRID: dict[str, Any] = {
     # A point outside every grid but within this many metres of one is routed to the nearest grid.
     "ROUTING_SNAP_METRES": float(os.environ.get("CIVICGRID_ROUTING_SNAP_METRES", "200")),
     # Points farther than this from the city's outline are rejected as "far outside the city".
@@ -231,6 +263,20 @@ CIVICGRID = {
     # Overlap between sibling grids tolerated on import, in square metres (digitising slop).
     "IMPORT_OVERLAP_TOLERANCE_M2": float(os.environ.get("CIVICGRID_IMPORT_OVERLAP_TOLERANCE_M2", "1.0")),
     "GRID_SEQUENCE_WIDTH": _env_int("CIVICGRID_GRID_SEQUENCE_WIDTH", 3),
+    # Grids must lie within their nearest ancestor with a polygon, give or take this many metres.
+    "IMPORT_CONTAINMENT_TOLERANCE_M": float(os.environ.get("CIVICGRID_IMPORT_CONTAINMENT_TOLERANCE_M", "1.0")),
+    # 0: every routing call checks (one primary-key read) that the regions have not changed since the
+    # index was built; N > 0: check at most every N seconds.
+    "ROUTING_GENERATION_CHECK_SECONDS": float(os.environ.get("CIVICGRID_ROUTING_GENERATION_CHECK_SECONDS", "0")),
+    # A city's own map tile server, e.g. "https://tiles.example.gov.cn/{z}/{x}/{y}.png"; empty: no tiles,
+    # maps draw the grid polygons only (government networks are often offline).
+    "TILE_URL": os.environ.get("CIVICGRID_TILE_URL", ""),
+    "TILE_ATTRIBUTION": os.environ.get("CIVICGRID_TILE_ATTRIBUTION", ""),
+    "SITE_URL": os.environ.get("CIVICGRID_SITE_URL", "http://127.0.0.1:8000"),  # absolute links in mail/webhooks
+    "NOTIFY_MAX_ATTEMPTS": _env_int("CIVICGRID_NOTIFY_MAX_ATTEMPTS", 8),
+    "NOTIFY_RETRY_BASE_SECONDS": float(os.environ.get("CIVICGRID_NOTIFY_RETRY_BASE_SECONDS", "60")),
+    "NOTIFY_RETRY_MAX_SECONDS": float(os.environ.get("CIVICGRID_NOTIFY_RETRY_MAX_SECONDS", "21600")),
+    "NOTIFY_WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("CIVICGRID_NOTIFY_WEBHOOK_TIMEOUT_SECONDS", "5")),
 }
 
 # --- logging: one line per event, key=value, to stdout --------------------------------------

@@ -11,5 +11,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("civicgrid.api_urls")),
     path("accounts/", include("civicgrid.people.urls")),
+    path("disputes/", include("civicgrid.disputes.urls")),
+    path("inbox/", include("civicgrid.notifications.urls")),
+    path("cases/", include("civicgrid.cases.urls")),
+    path("open311/v2/", include("civicgrid.open311.urls")),
+    path("", include("civicgrid.portal.urls")),
     path("", include("civicgrid.core.urls")),
 ]
