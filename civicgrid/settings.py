@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
     "civicgrid.core",
@@ -179,6 +180,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "people/locked_out.html"
 AXES_VERBOSE = False
+# Behind a reverse proxy, say how many proxies to trust so lockout and the audit log see the
+# client's address, not the proxy's.
+if proxy_count := _env_int("CIVICGRID_TRUSTED_PROXY_COUNT", 0):
+    AXES_IPWARE_PROXY_COUNT = proxy_count
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # --- i18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -214,7 +220,7 @@ WHITENOISE_USE_FINDERS = True  # the demo serves without a collectstatic step
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "civicgrid.people.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -228,6 +234,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Grassroots governance: regions, grids, people, cases.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed sidecar package, not a CDN (government networks are often offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # One name per choice set that several serializers share.
     "ENUM_NAME_OVERRIDES": {
         "CaseStateEnum": "civicgrid.cases.models.State",
@@ -270,6 +280,10 @@ CIVICGRID: dict[str, Any] = {
     "ROUTING_GENERATION_CHECK_SECONDS": float(os.environ.get("CIVICGRID_ROUTING_GENERATION_CHECK_SECONDS", "0")),
     # A city's own map tile server, e.g. "https://tiles.example.gov.cn/{z}/{x}/{y}.png"; empty: no tiles,
     # maps draw the grid polygons only (government networks are often offline).
+    # API tokens expire like sessions do.
+    "API_TOKEN_SECONDS": float(os.environ.get("CIVICGRID_API_TOKEN_SECONDS", SESSION_COOKIE_AGE)),
+    # Webhooks may not reach loopback/link-local addresses unless a network is listed here.
+    "NOTIFY_WEBHOOK_ALLOWED_NETWORKS": _env_list("CIVICGRID_NOTIFY_WEBHOOK_ALLOWED_NETWORKS", []),
     "TILE_URL": os.environ.get("CIVICGRID_TILE_URL", ""),
     "TILE_ATTRIBUTION": os.environ.get("CIVICGRID_TILE_ATTRIBUTION", ""),
     "SITE_URL": os.environ.get("CIVICGRID_SITE_URL", "http://127.0.0.1:8000"),  # absolute links in mail/webhooks

@@ -47,12 +47,23 @@ def client_user_agent(request: HttpRequest | None) -> str:
     return str(request.META.get("HTTP_USER_AGENT", ""))[:_USER_AGENT_MAX]
 
 
+def _without_secrets(value: Any) -> Any:
+    """The value with the values of secret-named keys masked, at any depth of dicts and lists."""
+    if isinstance(value, Mapping):
+        return {
+            str(key): "***" if str(key).lower().endswith(_SECRET_KEYS) else _without_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_without_secrets(item) for item in value]
+    return value
+
+
 def _clean_detail(detail: Mapping[str, Any] | None) -> dict[str, Any]:
     """A JSON-safe copy without secrets (lazy translations, dates and decimals become strings)."""
     if not detail:
         return {}
-    cleaned = {str(key): ("***" if str(key).lower().endswith(_SECRET_KEYS) else value) for key, value in detail.items()}
-    return dict(json.loads(json.dumps(cleaned, cls=DjangoJSONEncoder, default=str)))
+    return dict(json.loads(json.dumps(_without_secrets(detail), cls=DjangoJSONEncoder, default=str)))
 
 
 def audit_record(

@@ -10,6 +10,10 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+#: The largest value a (big) integer primary key can hold. Ids from a request are checked against it, so a
+#: larger one is a 400 and never reaches the database (SQLite: OverflowError; PostgreSQL: out of range).
+MAX_ID = 2**63 - 1
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus Django's ValidationError mapped to a 400 instead of a 500."""

@@ -13,6 +13,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from civicgrid.core.api import MAX_ID
+
 from . import selectors, services
 from .models import Notification
 
@@ -28,7 +30,7 @@ class NotificationSerializer(serializers.ModelSerializer[Notification]):
 
 class MarkReadSerializer(serializers.Serializer[Any]):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),  # beyond: a 400, not a database overflow
         required=False,
         allow_empty=False,
         max_length=1000,

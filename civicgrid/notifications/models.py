@@ -91,6 +91,16 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # The sender checks every address it resolves; this catches the obvious cases as they are typed.
+        from urllib.parse import urlsplit
+
+        from .delivery import literal_host_refused
+
+        host = urlsplit(self.url).hostname if self.url else None
+        if host and literal_host_refused(host):
+            raise ValidationError({"url": _("不能向本机、链路本地或保留地址发送 Webhook。")})
+
     def wants(self, event: str) -> bool:
         """Whether this endpoint subscribed to ``event`` (empty filter: every event)."""
         if not self.events:

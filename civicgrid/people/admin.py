@@ -360,6 +360,8 @@ def _reregister_third_party() -> None:
     from rest_framework.authtoken.admin import TokenAdmin
     from rest_framework.authtoken.models import TokenProxy
 
+    from civicgrid.people.models import ApiToken
+
     for model in (Group, AccessAttempt, AccessLog, AccessFailureLog, TokenProxy):
         if admin.site.is_registered(model):
             admin.site.unregister(model)
@@ -374,12 +376,19 @@ def _reregister_third_party() -> None:
         pass
 
     class ApiTokenAdmin(AuditedAdminMixin, AuthorizedAdminMixin, TokenAdmin):
+        """Lists and revokes tokens by owner; the keys stay secret (only their first characters show)."""
+
         authorization_thing = "token"
+        list_display = ("key_hint", "user", "created")
+
+        @admin.display(description=_("令牌（前 4 位）"))
+        def key_hint(self, obj: ApiToken) -> str:
+            return obj.key_hint
 
     admin.site.register(AccessAttempt, LockoutAdmin)
     admin.site.register(AccessLog, AccessLogReadAdmin)
     admin.site.register(AccessFailureLog, AccessFailureLogReadAdmin)
-    admin.site.register(TokenProxy, ApiTokenAdmin)
+    admin.site.register(ApiToken, ApiTokenAdmin)
 
 
 _reregister_third_party()

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import HttpRequest
@@ -60,6 +61,17 @@ class AuthorizedAdminMixin:
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs = super().get_queryset(request)  # type: ignore[misc]
         return authorization.visible(request.user, qs)
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        """A number in the query string too large for a date or a database integer (``?at__year=9…9``), or
+        a NUL character (PostgreSQL refuses it in text), is a bad lookup like any other: Django's changelist
+        answers it with a redirect, not a 500."""
+        if any("\x00" in value for values in request.GET.lists() for value in values[1]):
+            raise IncorrectLookupParameters("NUL character in the query string")
+        try:
+            return super().get_changelist_instance(request)  # type: ignore[misc]
+        except OverflowError as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
     def _narrow(
         self, db_field: ForeignKey[Any, Any] | ManyToManyField[Any, Any], request: HttpRequest, kwargs: dict[str, Any]

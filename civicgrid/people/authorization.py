@@ -113,20 +113,35 @@ def has_role(user: Any, *roles: str) -> bool:
     return any(grant.role in wanted for grant in grants(user))
 
 
-def role_names(user: Any) -> set[str]:
-    return {grant.role for grant in grants(user)}
+def outermost_codes(codes: Iterable[str]) -> list[str]:
+    """The region codes not inside another of them (codes nest by prefix), sorted: Q objects stay short."""
+    kept: list[str] = []
+    for code in sorted(set(codes)):
+        if not any(code.startswith(outer) for outer in kept):
+            kept.append(code)
+    return kept
+
+
+def codes_subtree_q(codes: Iterable[str], field: str) -> Q:
+    """Q on a Region field path (``""`` for Region itself) matching the subtrees of ``codes``; none if empty."""
+    prefix = f"{field}__" if field else ""
+    q = Q(pk__in=[])
+    for code in codes:
+        q |= Q(**{f"{prefix}code__startswith": code})
+    return q
+
+
+def codes_ancestor_q(codes: Iterable[str], field: str) -> Q:
+    """Q on a Region field path matching the strict ancestors of ``codes`` (their town, city …)."""
+    prefix = f"{field}__" if field else ""
+    ancestors = sorted({code[:i] for code in codes for i in range(1, len(code))})
+    return Q(**{f"{prefix}code__in": ancestors}) if ancestors else Q(pk__in=[])
 
 
 def scope_codes(user: Any, roles: Iterable[str] | None = None) -> list[str]:
     """Codes of the regions whose subtrees the user holds one of ``roles`` over, nested ones dropped."""
     wanted = {str(r) for r in (roles if roles is not None else REGION_SCOPED_ROLES)}
-    codes = sorted({g.region_code for g in grants(user) if g.role in wanted and g.region_code})
-    # Drop scopes already inside another scope: the Q stays short.
-    kept: list[str] = []
-    for code in codes:
-        if not any(code.startswith(outer) for outer in kept):
-            kept.append(code)
-    return kept
+    return outermost_codes(g.region_code for g in grants(user) if g.role in wanted and g.region_code)
 
 
 def region_scopes(user: Any, roles: Iterable[str] | None = None) -> list[Region]:
@@ -140,22 +155,12 @@ def region_scopes(user: Any, roles: Iterable[str] | None = None) -> list[Region]
 def region_scope_q(user: Any, field: str, roles: Iterable[str] | None = None) -> Q:
     """Q on a Region field path (``"grid"``, ``"region"``; ``""`` for Region itself) matching any subtree the
     user holds one of ``roles`` over. Matches nothing when the user holds none."""
-    prefix = f"{field}__" if field else ""
-    codes = scope_codes(user, roles)
-    if not codes:
-        return Q(pk__in=[])
-    q = Q()
-    for code in codes:
-        q |= Q(**{f"{prefix}code__startswith": code})
-    return q
+    return codes_subtree_q(scope_codes(user, roles), field)
 
 
 def region_ancestor_q(user: Any, field: str, roles: Iterable[str] | None = None) -> Q:
     """Q matching the strict ancestors of the user's scopes (their parent town, city …)."""
-    prefix = f"{field}__" if field else ""
-    codes = scope_codes(user, roles)
-    ancestors = sorted({code[:i] for code in codes for i in range(1, len(code))})
-    return Q(**{f"{prefix}code__in": ancestors}) if ancestors else Q(pk__in=[])
+    return codes_ancestor_q(scope_codes(user, roles), field)
 
 
 def region_in_scope(user: Any, region: Region | None, roles: Iterable[str] | None = None) -> bool:
@@ -254,13 +259,3 @@ class RolePolicy:
 def has_business_role(user: Any) -> bool:
     """True if the user holds any role other than the three administrators'."""
     return any(grant.role in REGION_SCOPED_ROLES or grant.role in UNIT_SCOPED_ROLES for grant in grants(user))
-
-
-class DenyAllPolicy:
-    """Nobody may do anything (tables only the software writes, e.g. the audit log through the UI)."""
-
-    def can(self, user: Any, action: str, obj: Any | None) -> bool:
-        return False
-
-    def visible(self, user: Any, qs: QuerySet[Any]) -> QuerySet[Any]:
-        return qs.none()

@@ -44,26 +44,9 @@ def unit_coverage_codes(user: Any) -> list[str]:
 
 def reach_codes(user: Any) -> list[str]:
     """Region codes whose subtrees the user works in: region-scoped roles plus units' coverage."""
-    codes = sorted({g.region_code for g in authz.grants(user) if g.region_code} | set(unit_coverage_codes(user)))
-    kept: list[str] = []
-    for code in codes:
-        if not any(code.startswith(outer) for outer in kept):
-            kept.append(code)
-    return kept
-
-
-def _subtree_q(codes: list[str], field: str) -> Q:
-    prefix = f"{field}__" if field else ""
-    q = Q(pk__in=[])
-    for code in codes:
-        q |= Q(**{f"{prefix}code__startswith": code})
-    return q
-
-
-def _ancestors_q(codes: list[str], field: str) -> Q:
-    prefix = f"{field}__" if field else ""
-    ancestors = sorted({code[:i] for code in codes for i in range(1, len(code))})
-    return Q(**{f"{prefix}code__in": ancestors}) if ancestors else Q(pk__in=[])
+    return authz.outermost_codes(
+        [g.region_code for g in authz.grants(user) if g.region_code] + unit_coverage_codes(user)
+    )
 
 
 def _contains(policy: Any, user: Any, obj: Any) -> bool:
@@ -89,7 +72,7 @@ class RegionPolicy:
         codes = reach_codes(user)
         if not codes:
             return qs.none()
-        return qs.filter(_subtree_q(codes, "") | _ancestors_q(codes, ""))
+        return qs.filter(authz.codes_subtree_q(codes, "") | authz.codes_ancestor_q(codes, ""))
 
 
 class UnitPolicy:
@@ -113,8 +96,10 @@ class UnitPolicy:
         codes = authz.scope_codes(user)
         if not own and not codes:
             return qs.none()
-        near = _subtree_q(codes, "region") | _ancestors_q(codes, "region")
-        covering = Unit.objects.filter(_subtree_q(codes, "regions_covered") | _ancestors_q(codes, "regions_covered"))
+        near = authz.codes_subtree_q(codes, "region") | authz.codes_ancestor_q(codes, "region")
+        covering = Unit.objects.filter(
+            authz.codes_subtree_q(codes, "regions_covered") | authz.codes_ancestor_q(codes, "regions_covered")
+        )
         return qs.filter(Q(pk__in=own) | near | Q(pk__in=covering.values("pk")))
 
 
@@ -140,7 +125,9 @@ class CenterPolicy:
         if not own and not codes:
             return qs.none()
         stationed = Center.objects.filter(stationed_units__in=own).values("pk")
-        return qs.filter(_subtree_q(codes, "region") | _ancestors_q(codes, "region") | Q(pk__in=stationed))
+        return qs.filter(
+            authz.codes_subtree_q(codes, "region") | authz.codes_ancestor_q(codes, "region") | Q(pk__in=stationed)
+        )
 
 
 class UserPolicy:

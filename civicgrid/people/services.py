@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
+from civicgrid.people.authentication import token_expired
 from civicgrid.people.authorization import forget_roles, require
 from civicgrid.people.models import (
     ADMIN_ROLES,
@@ -313,6 +314,17 @@ def _changed(obj: Any, changes: dict[str, Any]) -> list[str]:
     return changed
 
 
+def _replace_related(manager: Any, rows: Iterable[Any], detail: dict[str, Any], key: str) -> bool:
+    """Set a many-to-many relation of regions or units to ``rows``; note the new codes under ``key`` if changed."""
+    rows = list(rows)
+    new = sorted({row.code for row in rows})
+    if new == sorted(manager.values_list("code", flat=True)):
+        return False
+    manager.set(rows)
+    detail[key] = new
+    return True
+
+
 @transaction.atomic
 def unit_create(
     *,
@@ -362,13 +374,8 @@ def unit_update(
         unit.full_clean()
         unit.save()
     detail: dict[str, Any] = {"fields": sorted(changed)}
-    if regions_covered is not None:
-        new = sorted({r.code for r in regions_covered})
-        old = sorted(unit.regions_covered.values_list("code", flat=True))
-        if new != old:
-            unit.regions_covered.set(list(regions_covered))
-            detail["covers"] = new
-            changed.append("regions_covered")
+    if regions_covered is not None and _replace_related(unit.regions_covered, regions_covered, detail, "covers"):
+        changed.append("regions_covered")
     if changed:
         audit_record(actor=actor, action="unit.update", target=unit, detail=detail, request=request)
     return unit
@@ -418,13 +425,8 @@ def center_update(
         center.full_clean()
         center.save()
     detail: dict[str, Any] = {"fields": sorted(changed)}
-    if stationed_units is not None:
-        new = sorted({u.code for u in stationed_units})
-        old = sorted(center.stationed_units.values_list("code", flat=True))
-        if new != old:
-            center.stationed_units.set(list(stationed_units))
-            detail["units"] = new
-            changed.append("stationed_units")
+    if stationed_units is not None and _replace_related(center.stationed_units, stationed_units, detail, "units"):
+        changed.append("stationed_units")
     if changed:
         audit_record(actor=actor, action="center.update", target=center, detail=detail, request=request)
     return center
@@ -438,7 +440,8 @@ class LoginLockedOut(PermissionDenied):
 
 
 def api_token_obtain(*, username: str, password: str, request: HttpRequest) -> str:
-    """Check credentials like the login page (same lockout, same audit) and return the user's API token."""
+    """Check credentials like the login page (same lockout, same audit) and return the user's API token:
+    the one already issued while it lasts (``authentication.token_lifetime``), else a new one."""
     from django.contrib.auth import authenticate
     from django.contrib.auth.signals import user_logged_in
     from rest_framework.authtoken.models import Token
@@ -449,7 +452,10 @@ def api_token_obtain(*, username: str, password: str, request: HttpRequest) -> s
     if user is None:
         raise ValidationError(_("用户名或密码错误。"))
     with transaction.atomic():
-        token, _created = Token.objects.get_or_create(user=user)
+        token, _created = Token.objects.select_for_update().get_or_create(user=user)
+        if token_expired(token):  # sign-in after the lifetime: a new key, the old one is gone
+            token.delete()
+            token = Token.objects.create(user=user)
         # The same hook as a page login: last_login, axes' reset of failures, the audit row.
         user_logged_in.send(sender=type(user), request=request, user=user)
     return str(token.key)

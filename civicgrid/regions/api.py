@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters
 import shapely
+from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from civicgrid.core.api import MAX_ID
 from civicgrid.people import authorization
 from civicgrid.regions.coords import CRS_CHOICES, WGS84, parse_lon_lat
 from civicgrid.regions.models import Kind, Level, Region
@@ -74,10 +76,21 @@ class RouteResultSerializer(serializers.Serializer[Any]):
     lat = serializers.FloatField(help_text=_("换算后的 WGS-84 纬度"))
 
 
+class IdFilter(django_filters.Filter):
+    """A whole-number id within the database's integer range (``NumberFilter`` lets 1e400 through)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
 class RegionFilter(django_filters.FilterSet):
     level = django_filters.TypedChoiceFilter(choices=Level.choices, coerce=int)
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
-    parent = django_filters.NumberFilter(field_name="parent_id")
+    parent = IdFilter(field_name="parent_id")
     code_prefix = django_filters.CharFilter(field_name="code", lookup_expr="startswith", label=_("代码前缀"))
 
     class Meta:
@@ -105,7 +118,8 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet[Region]):
 
 
 class RouteView(APIView):
-    """Route a point to its grid."""
+    """Route a point to its grid. For users who may see regions at all (not the outsider, not the audit
+    administrator): the answer names regions and grids."""
 
     @extend_schema(
         summary=_("坐标落格"),
@@ -125,9 +139,11 @@ class RouteView(APIView):
             400: OpenApiResponse(
                 description=str(_("坐标无效：不是数字、超出范围、离本市太远或坐标系不支持（消息列表）"))
             ),
+            403: OpenApiResponse(description=str(_("无权查看行政区划"))),
         },
     )
     def get(self, request: Request) -> Response:
+        authorization.require(request.user, "region.view")
         lon, lat = parse_lon_lat(request.query_params.get("lon"), request.query_params.get("lat"))
         result = route_point(lon, lat, crs=request.query_params.get("crs", WGS84))
         data = {

@@ -12,6 +12,7 @@ Everything here works on floats and on numpy arrays alike.
 from __future__ import annotations
 
 import math
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -137,10 +138,20 @@ def to_wgs84(lon: Any, lat: Any, crs: str) -> tuple[Any, Any]:
 def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, np.integer, np.floating)):
         raise CoordinateError(_("经纬度必须是数字。"), code="not_a_number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int (from JSON, say) beyond any float: far out of range, but finite
+        return sys.float_info.max if value > 0 else -sys.float_info.max  # type: ignore[operator]
+    except ValueError:  # Decimal("sNaN")
+        number = math.nan
     if not math.isfinite(number):
         raise CoordinateError(_("经纬度必须是有限的数字（不能是 NaN 或无穷大）。"), code="not_finite")
     return number
+
+
+def _shown(value: object, number: float) -> str:
+    """The value as given for the message, unless it is an int too long to print (or to read)."""
+    return str(value) if abs(number) < sys.float_info.max else f"{number:g}"
 
 
 def check_lon_lat(lon: object, lat: object) -> tuple[float, float]:
@@ -149,7 +160,7 @@ def check_lon_lat(lon: object, lat: object) -> tuple[float, float]:
     if not (-180.0 <= lon_f <= 180.0 and -90.0 <= lat_f <= 90.0):
         raise CoordinateError(
             _("坐标超出范围：经度应在 -180 到 180 之间，纬度应在 -90 到 90 之间（收到经度 %(lon)s，纬度 %(lat)s）。")
-            % {"lon": lon, "lat": lat},
+            % {"lon": _shown(lon, lon_f), "lat": _shown(lat, lat_f)},
             code="out_of_range",
         )
     return lon_f, lat_f

@@ -87,7 +87,6 @@ class GridIndex:
         self.geoms = geoms[order] if len(order) else np.zeros(0, dtype=object)
         self.snap_metres = max(0.0, float(snap_metres))
         self._id_list: list[int] = self.ids.tolist()
-        self._position_of_id: dict[int, int] = {grid_id: pos for pos, grid_id in enumerate(self._id_list)}
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
         self._build_projection()
@@ -313,9 +312,6 @@ class GridIndex:
 
     def grid_id(self, position: int) -> int:
         return self._id_list[position]
-
-    def position_of(self, grid_id: int) -> int | None:
-        return self._position_of_id.get(grid_id)
 
     def lookup(self, lon: float, lat: float) -> int:
         """Grid id for one point, -1 when unrouted. The fast path is two multiplications and a read."""

@@ -20,7 +20,10 @@ Rules checked (every offending feature is reported, with its reason):
   children, so the test moves up to the next one that has a shape;
 - grids may not overlap each other (file or database) by more than ``IMPORT_OVERLAP_TOLERANCE_M2``.
 
-A feature without a shape (every CSV row, or ``"geometry": null``) keeps the shape its region already has.
+A feature without a shape (every CSV row, or ``"geometry": null``) keeps the shape its region already has
+(so a grid may come without one only when it is already stored with one), and a new shape must still hold
+the stored regions below it that the file does not reshape. An import that writes appends one audit row
+(``region.import``, by "system": the import runs from the command line).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicgrid.audit.services import audit_record
 from civicgrid.regions import routing
 from civicgrid.regions.gridindex import METRES_PER_DEGREE
 from civicgrid.regions.models import Kind, Level, Region, RegionGeneration
@@ -68,6 +72,11 @@ TOWN_RANGES: dict[str, tuple[int, int]] = {
 }
 
 CSV_COLUMNS = ("code", "name", "kind", "parent_code")
+
+#: How many created and updated codes an import's audit row lists.
+AUDIT_CODES_MAX = 200
+#: Codes per ``IN (…)`` query (SQLite's limit on bound parameters is far above, a province's file is not).
+_QUERY_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -327,6 +336,7 @@ def _load_database_nodes(items: list[_Item]) -> dict[str, _Node]:
 def _check(items: list[_Item]) -> dict[str, _Node]:
     """Fill ``problems`` on every item; return the merged tree (file over database) by code."""
     by_code: dict[str, list[_Item]] = {}
+    unshaped_grids: list[_Item] = []
     for item in items:
         if item.code:
             by_code.setdefault(item.code, []).append(item)
@@ -355,9 +365,13 @@ def _check(items: list[_Item]) -> dict[str, _Node]:
             else:
                 item.wkb = shapely.to_wkb(item.geometry)
         elif item.level == Level.GRID and not item.problems:
-            item.problems.append(_("网格必须有边界（Polygon 或 MultiPolygon）。"))
+            unshaped_grids.append(item)
 
     db_nodes = _load_database_nodes(items)
+    for item in unshaped_grids:  # a grid already stored with a shape keeps it (CSV renames)
+        stored = db_nodes.get(item.code)
+        if stored is None or stored.geometry is None or stored.level != Level.GRID:
+            item.problems.append(_("网格必须有边界（Polygon 或 MultiPolygon）。"))
     nodes: dict[str, _Node] = dict(db_nodes)
     for item in items:
         if item.code and len(by_code[item.code]) == 1 and item.level:
@@ -434,6 +448,7 @@ def _check_shapes(items: list[_Item], nodes: dict[str, _Node]) -> None:
                 _("边界超出上级 %(ancestor)s 的范围（约 %(area).0f 平方米在外）。")
                 % {"ancestor": code, "area": outside}
             )
+    _check_stored_descendants(shaped, plane, tolerance_m)
 
     # Grids against every other grid, in the file or in the database near it.
     overlap_m2 = _knob("IMPORT_OVERLAP_TOLERANCE_M2", 1.0)
@@ -472,6 +487,44 @@ def _check_shapes(items: list[_Item], nodes: dict[str, _Node]) -> None:
             file_grids[j].problems.append(message % {"other": codes[i], "area": area, "limit": f"{overlap_m2:g}"})
 
 
+def _check_stored_descendants(shaped: list[_Item], plane: _Plane, tolerance_m: float) -> None:
+    """A new shape for a region must still hold the stored regions below it that the file leaves alone.
+
+    Walks down from every region the file gives a shape, level by level through the stored tree, to the
+    first stored region with a shape of its own on each branch: that one answers to the new shape (the
+    ones below it answer to it, and it does not change). Regions the file reshapes are checked upwards.
+    """
+    new_shapes = {item.code: item for item in shaped}
+    anchor_of = {code: code for code in new_shapes}  # region → the new shape its branch answers to
+    below: dict[str, list[tuple[str, bytes]]] = {}
+    frontier = list(new_shapes)
+    while frontier:
+        children: list[tuple[str, str, bytes | None]] = []
+        for start in range(0, len(frontier), _QUERY_CHUNK):
+            chunk = frontier[start : start + _QUERY_CHUNK]
+            children += Region.objects.filter(parent__code__in=chunk).values_list("code", "parent__code", "geometry")
+        frontier = []
+        for code, parent_code, wkb in children:
+            if code in new_shapes:
+                continue  # its own branch, and checked against its ancestors as a feature of the file
+            anchor_of[code] = anchor_of[parent_code]
+            if wkb is None:
+                frontier.append(code)
+            else:
+                below.setdefault(anchor_of[code], []).append((code, bytes(wkb)))
+    for anchor, rows in sorted(below.items()):
+        rows.sort()
+        area = plane.project(new_shapes[anchor].geometry).buffer(tolerance_m)
+        shapely.prepare(area)
+        inside = shapely.covers(area, plane.project(shapely.from_wkb([wkb for _code, wkb in rows])))
+        outside = [code for (code, _wkb), ok in zip(rows, inside, strict=True) if not ok]
+        if outside:
+            new_shapes[anchor].problems.append(
+                _("已有的下级 %(codes)s 的边界会超出这一新边界（共 %(count)s 个）。")
+                % {"codes": "、".join(outside[:10]) + ("等" if len(outside) > 10 else ""), "count": len(outside)}
+            )
+
+
 # --- writing ------------------------------------------------------------------------------------
 
 
@@ -501,6 +554,19 @@ def regions_import(*, data: dict[str, Any] | str | Path, dry_run: bool = False) 
         if dry_run or not (report.created or report.updated):
             return report
         _bump_generation()
+        audit_record(
+            actor=None,
+            actor_name="system",
+            action="region.import",
+            detail={
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                # The codes, up to a screenful: a whole province's would swell the log for nothing.
+                "created_codes": report.created_codes[:AUDIT_CODES_MAX],
+                "updated_codes": report.updated_codes[:AUDIT_CODES_MAX],
+            },
+        )
         transaction.on_commit(routing.invalidate)
     routing.invalidate()
     return report

@@ -17,7 +17,15 @@ from civicgrid.people.admin_base import AuthorizedAdminMixin
 from civicgrid.people.models import User
 from civicgrid.workcalendar import selectors, services
 from civicgrid.workcalendar.forms import CalendarDayForm, CalendarYearForm, ClosureForm, WorkingPeriodForm
-from civicgrid.workcalendar.models import CalendarDay, CalendarYear, Closure, DayKind, WorkingPeriod
+from civicgrid.workcalendar.models import (
+    MAX_YEAR,
+    MIN_YEAR,
+    CalendarDay,
+    CalendarYear,
+    Closure,
+    DayKind,
+    WorkingPeriod,
+)
 
 
 def _actor(request: HttpRequest) -> User:
@@ -115,9 +123,11 @@ class YearStatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        if value and value.isdigit():
+        if not value:
+            return queryset
+        if value.isascii() and value.isdigit() and MIN_YEAR <= int(value) <= MAX_YEAR:
             return queryset.filter(date__year=int(value))
-        return queryset
+        return queryset.none()  # no day lies outside the calendar's years (nor in year "x")
 
 
 @admin.register(CalendarDay)

@@ -60,6 +60,16 @@ def test_secrets_are_never_stored(db, key):
     assert entry.detail == {key: "***", "password_set": True}
 
 
+def test_secrets_are_never_stored_however_deep(db):
+    detail = {"changes": [{"form": {"password1": "hunter2", "name": "x"}}], "auth": {"Token": "abc"}, "n": (1, 2)}
+    entry = audit_record(actor=None, action="x", detail=detail)
+    assert entry.detail == {
+        "changes": [{"form": {"password1": "***", "name": "x"}}],
+        "auth": {"Token": "***"},
+        "n": [1, 2],
+    }
+
+
 def test_long_user_agent_is_cut_and_bad_ip_dropped(db):
     request = RequestFactory().get("/", REMOTE_ADDR="not-an-ip", HTTP_USER_AGENT="x" * 500)
     entry = audit_record(actor=None, action="x", request=request)

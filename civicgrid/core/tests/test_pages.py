@@ -33,3 +33,11 @@ def test_api_schema_is_served(client: Client) -> None:
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"openapi: 3" in response.content
+
+
+@pytest.mark.django_db
+def test_api_docs_load_no_asset_from_outside(client: Client) -> None:
+    """Government networks are often offline: Swagger UI comes from the installed sidecar package."""
+    html = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert "http://" not in html and "https://" not in html

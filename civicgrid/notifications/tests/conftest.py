@@ -30,6 +30,12 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+@pytest.fixture(autouse=True)
+def _loopback_receivers_allowed(settings: Any) -> None:
+    """The test receivers listen on 127.0.0.1, which production refuses (see notifications/delivery.py)."""
+    settings.CIVICGRID = {**settings.CIVICGRID, "NOTIFY_WEBHOOK_ALLOWED_NETWORKS": ["127.0.0.1/32"]}
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     state = Receiver()

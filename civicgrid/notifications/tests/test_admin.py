@@ -46,6 +46,32 @@ def test_the_system_administrator_sees_the_outbox_and_filters_failures(client, p
     assert detail.status_code == 200
 
 
+def test_the_outbox_shows_where_a_message_went_but_not_what_it_said(client, personas):
+    """The system administrator has no case data: subject, body and payload stay out of the admin."""
+    row = OutboxMessage.objects.create(
+        channel=Channel.WEBHOOK,
+        event="case.dispatched",
+        target="https://hooks.example.cn/in",
+        payload={
+            "subject": "张三家漏水",
+            "body": "住址：幸福路 8 号",
+            "link": "/cases/7/",
+            "payload": {"phone": "13800000000"},
+        },
+    )
+    client.force_login(personas.system_admin)
+
+    pages = [client.get(OUTBOX), client.get(reverse("admin:notifications_outboxmessage_change", args=[row.pk]))]
+
+    assert [page.status_code for page in pages] == [200, 200]
+    for page in pages:
+        body = page.content.decode()
+        assert "https://hooks.example.cn/in" in body
+        for secret in ("张三家漏水", "幸福路", "13800000000"):
+            assert secret not in body
+    assert "/cases/7/" in pages[1].content.decode()
+
+
 @pytest.mark.parametrize("name", ["town_center", "town_head", "security_admin", "audit_admin"])
 def test_other_staff_cannot_open_the_outbox_or_the_endpoints(client, personas, outbox, name):
     client.force_login(personas[name])

@@ -80,8 +80,8 @@ def test_unread_count(api, personas, inboxes):
 
 
 def test_anonymous_gets_nothing(api, inboxes):
-    assert api.get(URL).status_code in {401, 403}
-    assert api.post(f"{URL}mark-read/", {"all": True}, format="json").status_code in {401, 403}
+    assert api.get(URL).status_code == 403
+    assert api.post(f"{URL}mark-read/", {"all": True}, format="json").status_code == 403
 
 
 def test_the_schema_documents_the_endpoints(client, db):
@@ -90,3 +90,12 @@ def test_the_schema_documents_the_endpoints(client, db):
     assert "/api/v1/notifications/unread-count/" in schema
     assert "$ref: '#/components/schemas/MarkRead'" in schema
     assert "$ref: '#/components/schemas/MarkReadResult'" in schema
+
+
+@pytest.mark.parametrize("ids", [[2**63], [10**30], ["x"], [0], [], "1"])
+def test_mark_read_rejects_what_is_not_an_id_with_400(api, personas, inboxes, ids):
+    api.force_authenticate(personas.unit_handler)
+    response = api.post(f"{URL}mark-read/", {"ids": ids}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["ids"]
+    assert Notification.objects.filter(user=personas.unit_handler, read_at__isnull=True).count() == 3

@@ -286,13 +286,31 @@ def test_webhook_is_posted_as_signed_json_to_the_registered_url(personas, receiv
     assert (row.status, row.attempts, row.sent_at, row.last_error) == (Status.SENT, 1, START, "")
 
 
-def test_a_signature_under_another_secret_does_not_verify(personas, receiver):
-    endpoint(receiver.url)
+def test_each_endpoint_signs_with_its_own_secret(personas, receiver):
+    """A receiver verifies with its own secret only: one endpoint's secret must not verify another's request."""
+    first = endpoint(receiver.url + "?to=first", name="first")
+    second = WebhookEndpoint.objects.create(name="second", url=receiver.url + "?to=second")
     queue_case_dispatched(personas)
-    outbox_deliver_due()
-    [request] = receiver.requests
-    forged = hmac.new(b"wrong", f"{request.headers['X-Civicgrid-Timestamp']}.".encode() + request.body, hashlib.sha256)
-    assert request.headers["X-Civicgrid-Signature"] != f"sha256={forged.hexdigest()}"
+
+    assert outbox_deliver_due() == 2
+
+    def verifies(secret: str, request) -> bool:
+        mac = hmac.new(
+            secret.encode(), f"{request.headers['X-Civicgrid-Timestamp']}.".encode() + request.body, hashlib.sha256
+        )
+        return hmac.compare_digest(request.headers["X-Civicgrid-Signature"], f"sha256={mac.hexdigest()}")
+
+    by_path = {request.path: request for request in receiver.requests}
+    assert sorted(by_path) == ["/hooks/civicgrid?to=first", "/hooks/civicgrid?to=second"]
+    assert first.secret != second.secret
+    assert (
+        verifies(first.secret, by_path["/hooks/civicgrid?to=first"]),
+        verifies(second.secret, by_path["/hooks/civicgrid?to=first"]),
+    ) == (True, False)
+    assert (
+        verifies(second.secret, by_path["/hooks/civicgrid?to=second"]),
+        verifies(first.secret, by_path["/hooks/civicgrid?to=second"]),
+    ) == (True, False)
 
 
 def test_a_failing_endpoint_is_retried_with_growing_waits_then_dead(personas, receiver):
@@ -389,6 +407,123 @@ def test_webhooks_go_to_the_endpoints_registered_url_not_one_in_the_row(personas
 
     assert [r.path for r in receiver.requests] == ["/hooks/civicgrid"]
     assert OutboxMessage.objects.get().status == Status.SENT
+
+
+# --- delivery: where webhooks may go (SSRF) ---------------------------------------------------------
+
+
+@pytest.fixture
+def production_networks(settings):
+    """No exceptions: what a deployment without NOTIFY_WEBHOOK_ALLOWED_NETWORKS refuses."""
+    settings.CIVICGRID = {**settings.CIVICGRID, "NOTIFY_WEBHOOK_ALLOWED_NETWORKS": []}
+
+
+def test_a_webhook_to_this_host_is_refused_and_nothing_is_sent(personas, receiver, production_networks):
+    endpoint(receiver.url)
+    queue_case_dispatched(personas)
+
+    assert outbox_deliver_due() == 1
+
+    assert receiver.requests == []
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.next_attempt_at) == (Status.DEAD, None)
+    assert row.last_error == "Webhook 地址 127.0.0.1 指向本机或保留地址 127.0.0.1，不予发送。"
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "address"),
+    [
+        ("http://localhost:{port}/in", "localhost", "127.0.0.1"),
+        ("http://[::ffff:127.0.0.1]:{port}/in", "::ffff:127.0.0.1", "::ffff:127.0.0.1"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254", "169.254.169.254"),
+        ("http://0.0.0.0:{port}/in", "0.0.0.0", "0.0.0.0"),  # noqa: S104 (an address refused, not bound)
+        ("http://[::1]:{port}/in", "::1", "::1"),
+    ],
+)
+def test_loopback_link_local_and_unspecified_addresses_are_refused(
+    personas, receiver, production_networks, url, host, address
+):
+    hook = endpoint(receiver.url)
+    port = receiver.url.split(":")[2].split("/")[0]
+    WebhookEndpoint.objects.filter(pk=hook.pk).update(url=url.format(port=port))  # as if registered before the rule
+    queue_case_dispatched(personas)
+
+    outbox_deliver_due()
+
+    assert receiver.requests == []
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.last_error) == (
+        Status.DEAD,
+        f"Webhook 地址 {host} 指向本机或保留地址 {address}，不予发送。",
+    )
+
+
+def test_the_checked_address_is_the_one_connected_to(personas, receiver, monkeypatch):
+    """The name is looked up once; Host header stays the registered name (no second lookup to rebind)."""
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    names_looked_up = []
+    real = socket.getaddrinfo
+
+    def fake(host, *args, **kwargs):
+        if host == "127.0.0.1":  # connecting to the checked address: a numeric "lookup", no DNS
+            return real(host, *args, **kwargs)
+        names_looked_up.append(host)
+        # The first answer is the receiver; any later lookup would be sent to the metadata service.
+        return real("127.0.0.1" if len(names_looked_up) == 1 else "169.254.169.254", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    endpoint(f"http://hooks.example.cn:{port}/hooks/civicgrid")
+    queue_case_dispatched(personas)
+
+    outbox_deliver_due()
+
+    assert names_looked_up == ["hooks.example.cn"]
+    [request] = receiver.requests
+    assert request.headers["Host"] == f"hooks.example.cn:{port}"
+    assert OutboxMessage.objects.get().status == Status.SENT
+
+
+def test_intranet_receivers_are_allowed(db, production_networks):
+    import ipaddress
+
+    from civicgrid.notifications.delivery import address_refused
+
+    for address in ("10.0.0.5", "172.16.3.4", "192.168.1.10", "100.64.0.1", "fd00::5", "58.49.1.2"):
+        assert address_refused(ipaddress.ip_address(address)) is False, address
+    unspecified = "0.0.0.0"  # noqa: S104 (an address refused, not bound)
+    for address in ("127.0.0.1", "127.8.9.10", "::1", "169.254.169.254", "fe80::1", unspecified, "224.0.0.1",
+                    "255.255.255.255", "240.0.0.1", "::ffff:169.254.169.254"):  # fmt: skip
+        assert address_refused(ipaddress.ip_address(address)) is True, address
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/",
+        "http://localhost/in",
+        "http://api.localhost/",
+        "http://[::1]/",
+        "http://169.254.169.254/",
+    ],
+)
+def test_registering_an_endpoint_on_this_host_is_refused(db, production_networks, url):
+    with pytest.raises(ValidationError) as error:
+        WebhookEndpoint(name="x", url=url, events=[]).full_clean()
+    assert error.value.message_dict == {"url": ["不能向本机、链路本地或保留地址发送 Webhook。"]}
+
+
+def test_a_port_beyond_65535_is_given_up_at_once(personas, receiver):
+    hook = endpoint(receiver.url)
+    WebhookEndpoint.objects.filter(pk=hook.pk).update(url="http://127.0.0.1:99999/in")
+    queue_case_dispatched(personas)
+
+    outbox_deliver_due()
+
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.last_error) == (
+        Status.DEAD,
+        "只能向 http/https 地址发送 Webhook：http://127.0.0.1:99999/in",
+    )
 
 
 def test_a_batch_is_limited_and_the_rest_waits_for_the_next_run(personas, mailoutbox):

@@ -23,7 +23,7 @@ PAGES = {
     "/admin/people/roleassignment/": {"security_admin"},
     "/admin/audit/auditentry/": {"audit_admin"},
     "/admin/axes/accessattempt/": {"security_admin"},
-    "/admin/authtoken/tokenproxy/": {"security_admin"},
+    "/admin/people/apitoken/": {"security_admin"},
 }
 
 
@@ -331,6 +331,37 @@ def test_others_cannot_set_passwords(client, personas, name):
     response = signed_in(client, personas[name]).post(
         url, {"password1": "Lead-Er-Strong-9", "password2": "Lead-Er-Strong-9", "usable_password": "true"}
     )
-    assert response.status_code in {403, 404}
+    assert response.status_code == 403
     personas.leader.refresh_from_db()
     assert personas.leader.check_password(PERSONA_PASSWORD)
+
+
+def test_api_token_keys_stay_secret_in_the_admin(client, personas):
+    """A key is the owner's identity on the API: the security administrator revokes tokens, never reads them."""
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=personas.leader)
+    signed_in(client, personas.security_admin)
+    url = f"/admin/people/apitoken/{personas.leader.pk}/"
+
+    pages = [
+        client.get("/admin/people/apitoken/"),
+        client.get(url + "change/"),
+        client.get(url + "delete/"),
+    ]
+
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    for page in pages:
+        body = page.content.decode()
+        assert token.key not in body
+        assert token.key[4:12] not in body
+    assert f"{token.key[:4]}…" in pages[0].content.decode()
+    assert "leader 的 API 令牌" in pages[2].content.decode()
+
+    response = client.post(url + "delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Token.objects.filter(user=personas.leader).exists()
+    entry = AuditEntry.objects.get(action="admin.delete")
+    assert (entry.actor, entry.target_repr) == (personas.security_admin, "leader 的 API 令牌")
+    assert token.key not in str(entry.detail)

@@ -94,3 +94,23 @@ def test_admin_changes_are_audited_with_origin(personas, world, request_as):
         ("admin.delete", "乙镇综治中心", "198.51.100.4", "rf"),
     ]
     assert entries[0].detail == {"changes": [{"changed": {"fields": ["phone"]}}]}
+
+
+@pytest.mark.parametrize(
+    ("name", "page"),
+    [
+        ("audit_admin", "/admin/audit/auditentry/?at__year=" + "9" * 30),
+        ("system_admin", "/admin/workcalendar/calendarday/?date__year=" + "9" * 30),
+        ("system_admin", "/admin/workcalendar/closure/?start_date__year=2026&start_date__month=" + "9" * 30),
+        ("security_admin", "/admin/people/user/?roles__role=%00"),  # PostgreSQL: no NUL in text
+        ("system_admin", "/admin/regions/region/?q=a%00b"),
+    ],
+)
+def test_numbers_too_large_for_a_date_or_nul_characters_are_a_bad_lookup_not_a_crash(client, personas, name, page):
+    """Django's date hierarchy builds datetime(year, …) and lets the OverflowError through."""
+    client.force_login(personas[name])
+
+    response = client.get(page)
+
+    assert response.status_code == 302
+    assert response["Location"] == page.split("?")[0] + "?e=1"

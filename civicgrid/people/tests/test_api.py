@@ -99,9 +99,54 @@ def test_deactivated_user_token_stops_working(api, personas):
 
 
 def test_me_needs_authentication(api, db):
-    assert api.get(ME).status_code in {401, 403}
+    assert api.get(ME).status_code == 403  # session authentication first: no WWW-Authenticate, so 403
 
 
 def test_outsider_me_has_no_roles(api, personas):
     api.force_authenticate(personas.outsider)
     assert api.get(ME).json()["roles"] == []
+
+
+def test_tokens_expire_with_the_session_age_and_sign_in_issues_a_new_one(api, personas, settings):
+    """The authentication class settings.py uses (see people/authentication.py)."""
+    import datetime as dt
+
+    import time_machine
+    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework.test import APIRequestFactory
+
+    from civicgrid.people.authentication import ExpiringTokenAuthentication
+
+    settings.CIVICGRID = {**settings.CIVICGRID, "API_TOKEN_SECONDS": 3600}
+
+    def who(key):
+        request = APIRequestFactory().get(ME, HTTP_AUTHORIZATION=f"Token {key}")
+        return ExpiringTokenAuthentication().authenticate(request)[0]
+
+    start = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        key = obtain(api, "leader", PERSONA_PASSWORD).json()["token"]
+    with time_machine.travel(start + dt.timedelta(seconds=3599), tick=False):
+        assert who(key) == personas.leader
+        assert obtain(api, "leader", PERSONA_PASSWORD).json()["token"] == key  # still the same one
+    with time_machine.travel(start + dt.timedelta(seconds=3600), tick=False):
+        with pytest.raises(AuthenticationFailed) as failed:
+            who(key)
+        assert str(failed.value.detail) == "认证令牌已过期，请重新登录获取。"
+        fresh = obtain(api, "leader", PERSONA_PASSWORD).json()["token"]
+        assert fresh != key
+        assert who(fresh) == personas.leader
+        with pytest.raises(AuthenticationFailed):
+            who(key)  # the old key is gone, not merely old
+    settings.CIVICGRID = {**settings.CIVICGRID, "API_TOKEN_SECONDS": 7200}
+    with time_machine.travel(start + dt.timedelta(seconds=7199), tick=False):
+        assert who(fresh) == personas.leader
+
+
+def test_the_api_authenticates_tokens_with_the_expiring_class(settings):
+    assert "civicgrid.people.authentication.ExpiringTokenAuthentication" in (
+        settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
+    )
+    assert "rest_framework.authentication.TokenAuthentication" not in (
+        settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
+    )

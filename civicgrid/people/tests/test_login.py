@@ -86,6 +86,24 @@ def test_lockout_after_repeated_failures(client, personas):
     assert "auth.login" not in recorded
 
 
+@pytest.mark.parametrize("header", ["HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_CLIENT_IP"])
+def test_a_forged_forwarding_header_does_not_escape_the_lockout(client, personas, header):
+    """The lockout is per account and address: the address is the connection's, never a header the client
+    writes, or every attempt could claim a new address (on the page and on the API alike)."""
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": "town_center", "password": f"Wrong-{i}"}, **{header: f"203.0.113.{i}"})
+
+    page = client.post(LOGIN, {"username": "town_center", "password": PERSONA_PASSWORD}, **{header: "203.0.113.99"})
+    api = client.post(
+        "/api/v1/people/auth/token/",
+        {"username": "town_center", "password": PERSONA_PASSWORD},
+        content_type="application/json",
+        **{header: "198.51.100.7"},
+    )
+
+    assert (page.status_code, api.status_code) == (429, 429)
+
+
 def test_lockout_is_per_account(client, personas):
     for i in range(settings.AXES_FAILURE_LIMIT):
         login(client, "town_center", f"Wrong-Password-{i}")

@@ -325,6 +325,19 @@ def test_center_create_and_station_units(personas, world):
     assert audit_actions() == ["center.create", "center.update"]
 
 
+def test_relations_given_as_generators_are_read_once(personas, world):
+    """``Iterable`` means a generator too: the new codes and the new rows must come from one reading."""
+    services.unit_update(
+        actor=personas.system_admin, unit=world.water, regions_covered=(r for r in [world.town_a, world.town_b])
+    )
+    services.center_update(
+        actor=personas.system_admin, center=world.center_town_b, stationed_units=(u for u in [world.water])
+    )
+    assert sorted(world.water.regions_covered.values_list("code", flat=True)) == ["420683100", "420683101"]
+    assert list(world.center_town_b.stationed_units.values_list("code", flat=True)) == ["water"]
+    assert AuditEntry.objects.get(action="unit.update").detail == {"fields": [], "covers": ["420683100", "420683101"]}
+
+
 def test_no_center_below_village_level(personas, world):
     with pytest.raises(ValidationError) as caught:
         services.center_create(actor=personas.system_admin, region=world.grid_a1_1, name="网格中心")

@@ -66,6 +66,14 @@ def test_list_filters_by_parent(personas: Any, world: Any) -> None:
     assert codes(response) == ["420683100200001", "420683100200002"]
 
 
+@pytest.mark.parametrize("parent", ["9" * 30, "1e400", "1.5", "0", "abc"])
+def test_parent_filter_rejects_what_is_not_an_id_with_400(personas: Any, parent: str) -> None:
+    response = client_for(personas.system_admin).get("/api/v1/regions/", {"parent": parent})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["parent"]
+
+
 def test_geometry_only_on_request(personas: Any, world: Any) -> None:
     client = client_for(personas.city_center)
     url = f"/api/v1/regions/{world.grid_a1_1.pk}/"
@@ -117,10 +125,19 @@ def test_route(personas: Any, world: Any) -> None:
 
 
 def test_route_unrouted_has_an_empty_chain(personas: Any) -> None:
-    body = client_for(personas.outsider).get("/api/v1/regions/route", {"lon": "111.99", "lat": "32.3"}).json()
+    body = client_for(personas.grid_worker).get("/api/v1/regions/route", {"lon": "111.99", "lat": "32.3"}).json()
 
     assert (body["status"], body["grid_id"], body["chain"]) == ("unrouted", None, [])
     assert round(body["distance_m"]) == 941
+
+
+@pytest.mark.parametrize("name", ["outsider", "audit_admin"])
+def test_route_is_refused_to_those_who_may_see_no_region(personas: Any, name: str) -> None:
+    """The answer names regions and grids: the outsider and the audit administrator see none."""
+    response = client_for(personas[name]).get("/api/v1/regions/route", {"lon": "112.05", "lat": "32.3"})
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "您没有权限执行此操作（region.view）。"
 
 
 def test_route_accepts_gcj02(personas: Any, world: Any) -> None:

@@ -132,3 +132,23 @@ def test_crs_names() -> None:
         check_crs("cgcs2000")
     assert info.value.code == "unknown_crs"
     assert "cgcs2000" in info.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "code", "shown"),
+    [
+        (10**400, 30.0, "out_of_range", "收到经度 1.79769e+308，纬度 30.0"),
+        (120.0, -(10**5000), "out_of_range", "收到经度 120.0，纬度 -1.79769e+308"),
+        (200, 30, "out_of_range", "收到经度 200，纬度 30"),
+        (Decimal("sNaN"), 30.0, "not_finite", None),
+        (Decimal("1e400"), 30.0, "not_finite", None),
+    ],
+    ids=["int-400-digits", "int-5000-digits", "int-out-of-range", "signalling-nan", "decimal-overflow"],
+)
+def test_numbers_beyond_a_float_are_rejected_not_crashed_on(lon: object, lat: object, code: str, shown: str) -> None:
+    """JSON gives Python ints of any length; float() of one beyond 1e308 raises OverflowError."""
+    with pytest.raises(CoordinateError) as info:
+        check_lon_lat(lon, lat)
+    assert info.value.code == code
+    if shown:
+        assert shown in info.value.messages[0]

@@ -400,3 +400,93 @@ def test_csv_saved_as_gb18030_is_read(tmp_path: Path) -> None:
 
     assert report.created == 1
     assert Region.objects.get(code="420683").name == "溪山市"
+
+
+def test_a_new_parent_shape_must_still_hold_the_stored_grids_below_it() -> None:
+    """Shrinking 甲一村 to its west half would leave its stored grid 002 outside: rejected, nothing written."""
+    regions_import(data=DATA / "basic.geojson")
+    version = RegionGeneration.objects.get(pk=1).token
+    data = {
+        "type": "FeatureCollection",
+        "features": [feature("420683100200", "village", "420683100", box(112.0, 32.2, 112.1, 32.4), name="甲一村")],
+    }
+
+    assert problems_of(data) == [(1, "420683100200", "已有的下级 420683100200002 的边界会超出这一新边界（共 1 个）。")]
+    assert Region.objects.get(code="420683100200").max_lon == 112.2
+    assert RegionGeneration.objects.get(pk=1).token == version
+
+
+def test_a_new_city_shape_is_checked_against_grids_below_parents_without_shapes() -> None:
+    # 甲二村 and 甲镇 have no shape of their own: their grid 甲二村第1网格 (112.0–112.2, 32.0–32.2) answers
+    # to the city's shape. Cutting the city's south-west corner leaves that grid and 文昌 partly outside.
+    regions_import(data=DATA / "basic.geojson")
+    cut = {"type": "Polygon", "coordinates": [[[112.1, 32.0], [112.4, 32.0], [112.4, 32.4], [112.0, 32.4],
+                                               [112.0, 32.1], [112.1, 32.0]]]}  # fmt: skip
+    data = {"type": "FeatureCollection", "features": [feature("420683", "county", "", cut, name="溪山市")]}
+
+    assert problems_of(data) == [(1, "420683", "已有的下级 420683100201001 的边界会超出这一新边界（共 1 个）。")]
+
+
+def test_a_new_parent_shape_that_still_holds_its_stored_grids_is_accepted() -> None:
+    regions_import(data=DATA / "basic.geojson")
+    data = {
+        "type": "FeatureCollection",
+        "features": [feature("420683100200", "village", "420683100", box(112.0, 32.2, 112.2, 32.45), name="甲一村")],
+    }
+
+    # Growing north holds the grids but leaves the city: only the upward rule speaks.
+    [(number, code, reason)] = problems_of(data)
+    assert (number, code) == (1, "420683100200")
+    assert reason.startswith("边界超出上级 420683 的范围（约 ")
+
+    data["features"][0]["geometry"] = box(112.0, 32.2, 112.2, 32.4)
+    data["features"][0]["properties"]["name"] = "甲一村（新）"
+    assert regions_import(data=data).updated == 1
+
+
+def test_a_csv_row_for_a_stored_grid_keeps_its_shape(tmp_path: Path) -> None:
+    """The module's rule: a feature without a shape keeps the stored one; a stored grid may be renamed by CSV."""
+    regions_import(data=DATA / "basic.geojson")
+    shape = Region.objects.get(code="420683100200001").geometry
+    path = tmp_path / "rename.csv"
+    path.write_text("code,name,kind,parent_code\n420683100200001,甲一村一组网格,grid,420683100200\n")
+
+    report = regions_import(data=path)
+
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
+    grid = Region.objects.get(code="420683100200001")
+    assert (grid.name, bytes(grid.geometry)) == ("甲一村一组网格", bytes(shape))
+
+
+def test_a_csv_row_for_a_new_grid_is_rejected_for_want_of_a_shape(tmp_path: Path) -> None:
+    regions_import(data=DATA / "basic.geojson")
+    path = tmp_path / "new.csv"
+    path.write_text("code,name,kind,parent_code\n420683100200009,新网格,grid,420683100200\n")
+
+    assert problems_of(path) == [(2, "420683100200009", "网格必须有边界（Polygon 或 MultiPolygon）。")]
+
+
+def test_an_import_that_writes_is_audited_and_one_that_does_not_is_not() -> None:
+    from civicgrid.audit.models import AuditEntry
+
+    regions_import(data=DATA / "basic.geojson", dry_run=True)
+    assert not AuditEntry.objects.exists()
+
+    regions_import(data=DATA / "basic.geojson")
+    regions_import(data=DATA / "basic.geojson")  # nothing changes: nothing to record
+
+    [entry] = AuditEntry.objects.all()
+    assert (entry.action, entry.actor, entry.actor_name) == ("region.import", None, "system")
+    assert entry.detail["created"] == 10
+    assert (entry.detail["updated"], entry.detail["unchanged"], entry.detail["updated_codes"]) == (0, 0, [])
+    assert sorted(entry.detail["created_codes"]) == sorted(Region.objects.values_list("code", flat=True))
+
+
+def test_only_the_first_stored_shape_on_each_branch_answers_to_the_new_one() -> None:
+    """Cutting the city's north-west corner cuts 甲一村 and its grid 001; the grid answers to its village."""
+    regions_import(data=DATA / "basic.geojson")
+    cut = {"type": "Polygon", "coordinates": [[[112.0, 32.0], [112.4, 32.0], [112.4, 32.4], [112.05, 32.4],
+                                               [112.0, 32.35], [112.0, 32.0]]]}  # fmt: skip
+    data = {"type": "FeatureCollection", "features": [feature("420683", "county", "", cut, name="溪山市")]}
+
+    assert problems_of(data) == [(1, "420683", "已有的下级 420683100200 的边界会超出这一新边界（共 1 个）。")]

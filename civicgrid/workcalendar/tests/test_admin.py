@@ -175,6 +175,14 @@ def test_adding_one_day_and_the_year_filter(admin_client):
     assert [label for _value, label in filters.lookup_choices][:2] == ["2027（缺失）", "2026（已录入）"]
 
 
+@pytest.mark.parametrize("year", ["9" * 30, "1989", "2201", "²⁰²⁶", "x"])
+def test_the_year_filter_answers_a_year_without_days_with_no_rows(admin_client, year):
+    response = admin_client.get(url("calendarday", "changelist"), {"year": year})
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+
+
 def test_a_day_cannot_be_entered_twice(admin_client):
     response = admin_client.post(url("calendarday", "add"), {"date": "2026-10-10", "kind": DayKind.HOLIDAY, "name": ""})
     assert response.status_code == 200
