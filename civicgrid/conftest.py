@@ -229,3 +229,75 @@ def personas(world: World) -> Personas:
             )
         users[name] = user
     return Personas(**users)
+
+
+# --- seed rows across transactional tests (owner: cases2) ----------------------------------------
+# Data migrations seed rows (categories, the working calendar, unit kinds, …) that the closing flush of
+# a transactional test deletes. So every transactional test gets ``serialized_rollback``: Django puts
+# back the rows it serialised when it created the test database. Django finds them on
+# ``connections[alias]`` — and once Playwright's sync API runs (the session-scoped ``browser``), that is
+# another object: Playwright keeps an asyncio loop marked as running in the main thread, and Django's
+# connection handler (an asgiref Local, thread_critical) then keeps connections per context instead of
+# per thread. The test gets a fresh wrapper without ``_test_serialized_contents``: nothing is restored,
+# and its closing flush re-runs post_migrate. ``_seed_rows_restored`` hands that wrapper the rows, and
+# moves the id sequences past the restored ids (a ``flush`` command run by a test resets them).
+
+_SERIALIZED_SEED: dict[str, tuple[str, list[Any]]] = {}  # alias → (serialised rows, their models)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test gets ``serialized_rollback`` (through the marker pytest-django reads)."""
+    from django.test import TransactionTestCase
+    from pytest_django.fixtures import validate_django_db
+
+    for item in items:
+        cls = getattr(item, "cls", None)
+        if cls is not None and issubclass(cls, TransactionTestCase):
+            continue  # Django's own test classes set it themselves
+        marker = item.get_closest_marker("django_db")
+        transaction, reset_sequences, databases, serialized, apps = (
+            validate_django_db(marker) if marker else (False, False, None, False, None)
+        )
+        fixtures = getattr(item, "fixturenames", ())
+        transactional = transaction or reset_sequences or "transactional_db" in fixtures or "live_server" in fixtures
+        if transactional and not serialized:
+            flags = {"reset_sequences": reset_sequences, "databases": databases, "available_apps": apps}
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True, **flags), append=False)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> None:
+    """pytest-django's test databases; then keep the rows serialised at their creation (before any browser)."""
+    import json
+
+    from django.apps import apps
+    from django.db import connections
+
+    for alias in connections:
+        contents = getattr(connections[alias], "_test_serialized_contents", None)
+        if contents is not None:
+            labels = sorted({row["model"] for row in json.loads(contents)})
+            _SERIALIZED_SEED[alias] = (contents, [apps.get_model(label) for label in labels])
+
+
+@pytest.fixture(autouse=True)
+def _seed_rows_restored(request: pytest.FixtureRequest) -> None:
+    """After Django's own restore: restore where it could not (a connection wrapper made after Playwright
+    started), and give that wrapper the rows so that its closing flush leaves post_migrate off too."""
+    from pytest_django.fixtures import validate_django_db
+
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not validate_django_db(marker)[3]:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.core.management.color import no_style
+    from django.db import connections
+
+    for alias, (contents, models) in _SERIALIZED_SEED.items():
+        wrapper = connections[alias]
+        if not hasattr(wrapper, "_test_serialized_contents"):
+            wrapper._test_serialized_contents = contents
+            wrapper.creation.deserialize_db_from_string(contents)
+        with wrapper.cursor() as cursor:
+            for sql in wrapper.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)

@@ -19,11 +19,11 @@ _LIMITS = ("accept", "sign_for", "handle", "verify", "close", "follow_up")
 class CategoryAdmin(AuthorizedAdmin):
     list_display = ["code", "name", "parent", "kind", "default_tier", "lead_unit_kind", "severity", "is_public"]
     list_filter = ["kind", "default_tier", "severity", "is_public", "is_active"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "keywords"]
     ordering = ["code"]
     autocomplete_fields = ["parent"]
     fieldsets = [
-        (None, {"fields": ["code", "name", "parent", "kind", "description", "sort_order", "is_active"]}),
+        (None, {"fields": ["code", "name", "parent", "kind", "description", "keywords", "sort_order", "is_active"]}),
         (_("默认办理"), {"fields": ["default_tier", "lead_unit_kind", "severity", "is_public"]}),
         (_("各环节时限（工作时间）"), {"fields": [(f"{s}_limit", f"{s}_limit_unit") for s in _LIMITS]}),
         (_("附加问题（Open311）"), {"fields": ["extra_questions"]}),

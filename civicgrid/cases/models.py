@@ -7,6 +7,7 @@ what may follow what (``TRANSITIONS``) and which stage a state belongs to (``STA
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -117,6 +118,8 @@ class Category(models.Model):
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
     # Open311 "service definition" attributes: [{code, label, datatype, required, values}].
     extra_questions = models.JSONField(_("附加问题"), default=list, blank=True)
+    # Words residents use for this kind of problem: Open311 ``keywords`` and the hotline's category matcher.
+    keywords = models.CharField(_("关键词"), max_length=200, blank=True, help_text=_("逗号分隔"))
 
     class Meta:
         verbose_name = _("事件分类")
@@ -125,6 +128,11 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def keyword_list(self) -> list[str]:
+        """The keywords, distinct, in order (full-width commas, 、 and semicolons also separate)."""
+        words = re.split(r"[,，、;；]", self.keywords or "")
+        return list(dict.fromkeys(w.strip() for w in words if w.strip()))
 
     def limit(self, stage: str) -> tuple[Decimal, str]:
         """(amount, unit) of a stage's time limit."""
@@ -199,6 +207,14 @@ class CaseSettings(models.Model):
     attachment_max_pixels = models.PositiveIntegerField(_("图片像素上限"), default=40_000_000)
     attachment_max_per_case = models.PositiveIntegerField(_("每个事件附件数上限"), default=30)
     sweep_batch = models.PositiveIntegerField(_("每轮巡检处理条数"), default=2000)
+    resident_reopen_limit = models.PositiveSmallIntegerField(
+        _("群众不满意自动重新办理上限（次）"),
+        default=1,
+        help_text=_(
+            "群众在线评价不满意时，事件累计重新办理次数未达此数则自动退回重新办理；"
+            "达到后只通知办理中心研判。0 表示从不自动重新办理"
+        ),
+    )
 
     class Meta:
         verbose_name = _("办理参数")
@@ -326,8 +342,17 @@ class LocationStatus(models.TextChoices):
 
 
 class Reporter(models.Model):
-    """Who reported a case: personal data, kept apart, masked in lists, every unmasked view audited."""
+    """Who reported a case: personal data, kept apart, masked in lists, every unmasked view audited.
 
+    A case has one first reporter (``Case.reporter``, who filed it) and any number of residents who added
+    their voice (附议) or whose duplicate was merged into it: all of them are ``case.reporters``
+    (``joined`` marks the latter). Reporters are told of progress; they never appear in timelines.
+    """
+
+    case = models.ForeignKey(
+        "Case", verbose_name=_("事件"), null=True, blank=True, on_delete=models.CASCADE, related_name="reporters"
+    )
+    joined = models.BooleanField(_("附议"), default=False, help_text=_("后来附议，或随重复件合并而来"))
     name = models.CharField(_("姓名"), max_length=100, blank=True)
     phone = models.CharField(_("电话"), max_length=40, blank=True)
     email = models.EmailField(_("电子邮箱"), blank=True)
@@ -455,12 +480,14 @@ class Case(models.Model):
         related_name="+",
         db_index=False,
     )
+    # The first reporter, who filed it (everyone who reported it: ``reporters``). Erasing a reporter's
+    # data leaves the case without one; deleting a case deletes its reporters.
     reporter = models.ForeignKey(
         Reporter,
         verbose_name=_("上报人"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="cases",
         db_index=False,
     )
@@ -544,6 +571,9 @@ class Case(models.Model):
             ),
         ]
 
+    # Not a column: case_create sets it on a case it returns for an idempotency key it had already seen.
+    replayed: bool = False
+
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
@@ -590,6 +620,17 @@ class Action(models.TextChoices):
     WARNING = "warning", _("黄色预警")
     OVERDUE = "overdue", _("红色超时")
     ATTACHMENT = "attachment", _("添加附件")
+    REPORTER_ADDED = "reporter_added", _("群众附议")
+    INFO_ADDED = "info_added", _("群众补充信息")
+    RISK_ESCALATE = "risk_escalate", _("高风险自动提级")
+    MEDIATION = "mediation", _("调解")  # data["step"] says which: assigned, session, outcome, agreement, …
+    RISK = "risk", _("风险研判")
+
+
+# Rows other apps may append to a case's timeline without changing its state (case_event_append).
+ANNOTATION_ACTIONS = frozenset({Action.MEDIATION, Action.RISK})
+# What the system may escalate as (case_escalate_by_system): overdue, or a high-risk dispute.
+SYSTEM_ESCALATE_ACTIONS = frozenset({Action.AUTO_ESCALATE, Action.RISK_ESCALATE})
 
 
 class CaseEvent(models.Model):

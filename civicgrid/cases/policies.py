@@ -9,6 +9,11 @@ steps; handlers of the lead unit sign for and handle; the grid worker of the cas
 center) verifies; the town or street center summons; a summoned unit reports for duty. "Handling the
 case" (may see the reporter unmasked, add attachments) is: the current center, the owner, the active
 lead and assisting units, and the grid worker of the grid.
+
+Taking down a resident's addition to an existing case (another resident's voice, more information) is for
+those who may take in cases where it lies (grid worker, village/town/city center of that area) and for
+those handling it. Residents themselves act without an account: the services apply the public-channel
+rules then, not this policy.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ CENTER_ACTIONS = frozenset(
 )  # fmt: skip
 UNIT_ACTIONS = frozenset({"sign_for", "handle"})
 HANDLING_ACTIONS = frozenset({"attachment_add", "reporter_reveal"})
+INTAKE_ACTIONS = frozenset({"add_reporter", "add_info"})
 
 
 def _grants(user: Any, roles: tuple[str, ...]) -> list[authz.Grant]:
@@ -110,6 +116,8 @@ def _can_act(user: Any, verb: str, case: Any) -> bool:
         return _holds_at(user, CENTER_ROLES, case.town_id)
     if verb in HANDLING_ACTIONS:
         return is_handling(user, case)
+    if verb in INTAKE_ACTIONS:
+        return _in_scope(user, CREATE_ROLES, case.area_code) or is_handling(user, case)
     return False
 
 
@@ -125,7 +133,7 @@ def _can_class_level(user: Any, verb: str) -> bool:
         return authz.has_role(user, Role.UNIT_HANDLER)
     if verb == "verify":
         return authz.has_role(user, Role.GRID_WORKER, *CENTER_ROLES)
-    if verb in HANDLING_ACTIONS:
+    if verb in HANDLING_ACTIONS or verb in INTAKE_ACTIONS:
         return authz.has_role(user, Role.GRID_WORKER, Role.UNIT_HANDLER, *CENTER_ROLES)
     return False
 

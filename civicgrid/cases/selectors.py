@@ -21,6 +21,7 @@ from civicgrid.cases.models import (
     CaseStage,
     Category,
     DeadlineStatus,
+    Reporter,
     State,
     Summons,
     SummonsUnit,
@@ -118,15 +119,25 @@ def case_actions(*, user: User, case: Case) -> list[str]:
     """Workflow actions this user may take on the case now (for buttons), e.g. ["accept", "reject", …].
 
     ``verify_pass``/``verify_fail`` come as "verify"; "summon" and "attachment_add" are included when
-    allowed; "reopen" only after a dissatisfied follow-up.
+    allowed; "reopen" only after a dissatisfied follow-up; "escalate" / "deescalate" only when a tier with
+    a center lies above / below (otherwise the form could only fail).
     """
+    from civicgrid.cases.services import _centers, _tier_above, _tier_below
+
     actions: list[str] = []
+    centers: set[int] | None = None
     for action in TRANSITIONS[case.state]:
         verb = "verify" if action.startswith("verify_") else action
         if verb == "reopen" and case.satisfaction != "dissatisfied":
             continue
-        if verb not in actions and authz.can(user, f"case.{verb}", case):
-            actions.append(verb)
+        if verb in actions or not authz.can(user, f"case.{verb}", case):
+            continue
+        if verb in {"escalate", "deescalate"}:
+            if centers is None:
+                centers = _centers((case.city, case.town, case.village))
+            if (_tier_above if verb == "escalate" else _tier_below)(case, centers) is None:
+                continue
+        actions.append(verb)
     if case.state in OPEN_STATES and authz.can(user, "case.summon", case):
         actions.append("summon")
     if authz.can(user, "case.attachment_add", case):
@@ -154,6 +165,7 @@ class SummonsLine:
     reported_at: datetime | None
     on_time: bool | None
     late: bool
+    unit_code: str = ""
 
 
 def summons_status(*, user: User, summons: Summons, now: datetime | None = None) -> list[SummonsLine]:
@@ -168,6 +180,7 @@ def summons_status(*, user: User, summons: Summons, now: datetime | None = None)
             reported_at=row.reported_at,
             on_time=row.on_time,
             late=row.is_late(now),
+            unit_code=row.unit.code,
         )
         for row in summons.units.select_related("unit").order_by("unit__code")
     ]
@@ -217,6 +230,55 @@ def reporter_masked(case: Case) -> dict[str, Any] | None:
         "anonymous": reporter.anonymous,
         "masked": True,
     }
+
+
+def _reporters(case: Case) -> list[Reporter]:
+    return list(Reporter.objects.filter(case_id=case.pk).order_by("created_at", "id"))
+
+
+def reporters_masked(case: Case) -> list[dict[str, Any]]:
+    """Everyone who reported the case — the first reporter, added voices, reporters of merged duplicates
+    (``joined``) — masked, oldest first. A merged duplicate has none left: they moved with it."""
+    return [
+        {
+            "name": mask_name(r.name),
+            "phone": mask_phone(r.phone),
+            "email": mask_email(r.email),
+            "anonymous": r.anonymous,
+            "joined": r.joined,
+            "masked": True,
+        }
+        for r in _reporters(case)
+    ]
+
+
+def reporters_reveal(*, user: User, case: Case, request: HttpRequest | None = None) -> list[dict[str, Any]]:
+    """All reporters unmasked, for those handling the case only; one audit row per call.
+
+    Raises PermissionDenied for anyone else.
+    """
+    from civicgrid.audit.services import audit_record
+
+    authz.require(user, "case.reporter_reveal", case)
+    rows = _reporters(case)
+    audit_record(
+        actor=user,
+        action="case.reporters_reveal",
+        target=case,
+        detail={"case": case.number, "reporters": len(rows)},
+        request=request,
+    )
+    return [
+        {
+            "name": r.name,
+            "phone": r.phone,
+            "email": r.email,
+            "anonymous": r.anonymous,
+            "joined": r.joined,
+            "masked": False,
+        }
+        for r in rows
+    ]
 
 
 def reporter_reveal(*, user: User, case: Case, request: HttpRequest | None = None) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any, cast
 from zoneinfo import ZoneInfo
@@ -30,10 +30,12 @@ from django.utils.translation import gettext as _
 
 from civicgrid.cases.attachments import clean_upload, read_limited
 from civicgrid.cases.models import (
+    ANNOTATION_ACTIONS,
     OPEN_STATES,
     PREVIOUS_STATE,
     PUBLIC_CHANNELS,
     STAGE_OF_STATE,
+    SYSTEM_ESCALATE_ACTIONS,
     TRANSITIONS,
     Action,
     AssignmentRole,
@@ -73,13 +75,17 @@ __all__ = [
     "TransitionNotAllowed",
     "attachment_add",
     "case_accept",
+    "case_add_info",
+    "case_add_reporter",
     "case_close",
     "case_create",
     "case_deadline_sweep",
     "case_deescalate",
     "case_dispatch",
     "case_escalate",
+    "case_escalate_by_system",
     "case_escalation_request",
+    "case_event_append",
     "case_follow_up",
     "case_handle",
     "case_link",
@@ -199,11 +205,22 @@ def _notify(
     )
 
 
-def _notify_reporter(case: Case, event: str, subject: str, body: str) -> None:
-    """E-mail the reporter, if they left an address; the text carries the number, never their data."""
-    email = case.reporter.email if case.reporter_id and case.reporter else ""
-    if email:
-        _notify(event, case, subject, body, emails=[email])
+def _reporter_emails(case: Case) -> list[str]:
+    """The addresses of everyone who reported the case (first reporter, added voices, merged duplicates)."""
+    rows = Reporter.objects.filter(case_id=case.pk).exclude(email="").order_by("created_at", "id")
+    return list(dict.fromkeys(rows.values_list("email", flat=True)))
+
+
+def _notify_reporter(case: Case, event: str, subject: str, body: str, *, first_only: bool = False) -> None:
+    """E-mail the reporters who left an address (each gets their own message); the text carries the
+    number, never anyone's data. ``first_only``: only the resident who filed the case."""
+    if first_only:
+        email = case.reporter.email if case.reporter_id and case.reporter else ""
+        emails = [email] if email else []
+    else:
+        emails = _reporter_emails(case)
+    if emails:
+        _notify(event, case, subject, body, emails=emails)
 
 
 # --- regions, tiers -------------------------------------------------------------------------------
@@ -267,26 +284,32 @@ def _area_code(place: _Place) -> str:
     return next(r.code for r in (place.grid, place.village, place.town, place.city) if r is not None)
 
 
-def _tier_chain(case: Case) -> list[Region]:
-    """The case's center-bearing tiers, top down: city, town, village (those it has)."""
+def _centers(regions: Iterable[Region | None]) -> set[int]:
+    """Which of these regions have a center (one query)."""
+    ids = [r.pk for r in regions if r is not None]
+    return set(Center.objects.filter(region_id__in=ids).values_list("region_id", flat=True)) if ids else set()
+
+
+def _tier_chain(case: Case, centers: set[int] | None = None) -> list[Region]:
+    """The case's center-bearing tiers, top down: city, town, village (those it has). ``centers``: the
+    ids of those of them with a center, when the caller has just looked them up."""
     regions = [r for r in (case.city, case.town, case.village) if r is not None]
-    with_center = set(Center.objects.filter(region__in=regions).values_list("region_id", flat=True))
+    with_center = _centers(regions) if centers is None else centers
     return [r for r in regions if r.pk in with_center]
 
 
-def _tier_above(case: Case) -> Region | None:
-    above = [r for r in _tier_chain(case) if r.level < case.tier]
+def _tier_above(case: Case, centers: set[int] | None = None) -> Region | None:
+    above = [r for r in _tier_chain(case, centers) if r.level < case.tier]
     return above[-1] if above else None
 
 
-def _tier_below(case: Case) -> Region | None:
-    below = [r for r in _tier_chain(case) if r.level > case.tier]
+def _tier_below(case: Case, centers: set[int] | None = None) -> Region | None:
+    below = [r for r in _tier_chain(case, centers) if r.level > case.tier]
     return below[0] if below else None
 
 
-def _initial_tier_region(place: _Place, default_tier: int) -> Region:
+def _initial_tier_region(place: _Place, default_tier: int, with_center: set[int]) -> Region:
     chain = [r for r in (place.city, place.town, place.village) if r is not None]
-    with_center = set(Center.objects.filter(region__in=chain).values_list("region_id", flat=True))
     for region in reversed(chain):
         if region.level <= default_tier and region.pk in with_center:
             return region
@@ -329,10 +352,14 @@ def _suspensions(case: Case, since: datetime) -> list[tuple[datetime, datetime]]
     return [(row.started_at, row.ended_at) for row in rows.order_by("started_at") if row.ended_at is not None]
 
 
-def _escalate_at(case: Case, due_at: datetime, settings: CaseSettings) -> datetime | None:
+def _escalate_at(
+    case: Case, due_at: datetime, settings: CaseSettings, centers: set[int] | None = None
+) -> datetime | None:
     from civicgrid.workcalendar.working_time import due_after
 
-    if not settings.auto_escalate or "escalate" not in TRANSITIONS[case.state] or _tier_above(case) is None:
+    if not settings.auto_escalate or "escalate" not in TRANSITIONS[case.state]:
+        return None
+    if _tier_above(case, centers) is None:
         return None
     margin = float(settings.auto_escalate_margin_hours)
     return due_after(due_at, working_hours=margin).due_at if margin > 0 else due_at
@@ -363,17 +390,25 @@ def _clear_clock(case: Case) -> None:
 
 
 def _start_stage(case: Case, now: datetime, settings: CaseSettings) -> None:
+    row = _plan_stage(case, now, settings)
+    if row is not None:
+        row.save()
+
+
+def _plan_stage(case: Case, now: datetime, settings: CaseSettings, centers: set[int] | None = None) -> CaseStage | None:
+    """Set the clock of the stage the case's state belongs to (or clear it); return the stage run's row,
+    not yet saved (a new case saves it after its own INSERT)."""
     from civicgrid.workcalendar.working_time import share_point, working_seconds_between
 
     stage = STAGE_OF_STATE[case.state]
     if stage is None:
         _clear_clock(case)
-        return
+        return None
     amount, unit = case.category.limit(stage)
     due = _due(now, amount, unit)
     warn_at = share_point(now, due.due_at, float(settings.warn_share))
-    escalate_at = _escalate_at(case, due.due_at, settings)
-    CaseStage.objects.create(
+    escalate_at = _escalate_at(case, due.due_at, settings, centers)
+    row = CaseStage(
         case=case,
         stage=stage,
         tier=case.tier,
@@ -395,6 +430,7 @@ def _start_stage(case: Case, now: datetime, settings: CaseSettings) -> None:
     case.stage_escalate_at = escalate_at
     case.deadline_status = DeadlineStatus.OK
     case.next_check_at = warn_at
+    return row
 
 
 def _next_check(case: Case) -> datetime | None:
@@ -470,6 +506,17 @@ def _begin(user: User, case: Case, permission: str, expected_version: int | None
     """Lock the row, then: permission, version, transition — in that order."""
     locked = _lock(case)
     authz.require(user, f"case.{permission}", locked)
+    if expected_version is not None and locked.version != expected_version:
+        raise CaseConflict(current_version=locked.version)
+    if action is not None and action not in TRANSITIONS[locked.state]:
+        raise TransitionNotAllowed(locked.state, action)
+    return locked
+
+
+def _begin_public(case: Case, expected_version: int | None, action: str | None) -> Case:
+    """``_begin`` for a resident's own action (no staff user): the caller (the public portal, the hotline)
+    has proven the resident's link to the case, e.g. with its tracking code. Lock, version, transition."""
+    locked = _lock(case)
     if expected_version is not None and locked.version != expected_version:
         raise CaseConflict(current_version=locked.version)
     if action is not None and action not in TRANSITIONS[locked.state]:
@@ -601,6 +648,21 @@ def _reporter(name: str, phone: str, email: str, anonymous: bool) -> Reporter | 
     return Reporter(name=name, phone=phone, email=email, anonymous=anonymous)
 
 
+# How far ahead of this server's clock a reported time may be (another system's clock drift).
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _reported_at(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise ValidationError({"reported_at": _("上报时间必须是带时区的时间。")}, code="reported_at")
+    now = timezone.now()
+    if value > now + _CLOCK_SKEW:
+        raise ValidationError({"reported_at": _("上报时间不能晚于当前时间。")}, code="reported_at")
+    return min(value, now)
+
+
 def case_create(
     *,
     user: User | None,
@@ -623,12 +685,19 @@ def case_create(
     external_ref: str = "",
     attachments: Sequence[AttachmentUpload] = (),
     idempotency_key: str | None = None,
+    reported_at: datetime | None = None,
 ) -> Case:
     """Take in a case (上报). ``user`` None means a public channel (resident, hotline link, Open311, sensor).
 
     The point is routed to its grid; the case lands in the queue of the center at the category's default
     tier (the nearest tier above that has a center), or the city center when unrouted. The same
-    ``idempotency_key`` twice returns the first case.
+    ``idempotency_key`` twice returns the first case, marked ``replayed`` (True; a new case has False),
+    also when two requests with the same new key race.
+
+    ``reported_at`` is when the resident actually reported it, if that was earlier (e.g. the time the
+    12345 hotline took the call): it becomes ``created_at`` and the time of the timeline's first row.
+    The clock of the first stage still starts now, when the case reaches this system; the number is
+    drawn for today.
     """
     key = (idempotency_key or "").strip() or None
     if key is not None:
@@ -636,6 +705,7 @@ def case_create(
             raise ValidationError({"idempotency_key": _("幂等键过长。")})
         existing = Case.objects.filter(idempotency_key=key).first()
         if existing is not None:
+            existing.replayed = True
             return existing
     if user is not None:
         authz.require(user, "case.create")
@@ -660,9 +730,11 @@ def case_create(
     if any(len(t) > 40 for t in tag_names):
         raise ValidationError({"tags": _("标签过长（最多 40 字）。")})
     attributes = _validate_attributes(row, attributes or {})
+    reported_at = _reported_at(reported_at)
     reporter = _reporter(reporter_name, reporter_phone, reporter_email, anonymous)
     place = _locate(lon, lat, region, crs)
-    tier_region = _initial_tier_region(place, row.default_tier)
+    centers = _centers((place.city, place.town, place.village))
+    tier_region = _initial_tier_region(place, row.default_tier, centers)
     settings = CaseSettings.current()
     files = _prepare(attachments, settings)
 
@@ -686,12 +758,16 @@ def case_create(
                 tag_names=tag_names,
                 files=files,
                 written=written,
+                reported_at=reported_at,
+                settings=settings,
+                centers=centers,
             )
     except IntegrityError:
         _discard(written)
         if key is not None:
             existing = Case.objects.filter(idempotency_key=key).first()
-            if existing is not None:
+            if existing is not None:  # the same key, created by a simultaneous request
+                existing.replayed = True
                 return existing
         raise
     except BaseException:
@@ -718,10 +794,15 @@ def _create(
     tag_names: list[str],
     files: list[_PreparedFile],
     written: list[str],
+    reported_at: datetime | None,
+    settings: CaseSettings,
+    centers: set[int],
 ) -> Case:
+    """The writes of ``case_create``, in as few round trips as possible (intake is the busiest path)."""
     now = timezone.now()
+    created_at = reported_at or now
     if reporter is not None:
-        reporter.created_at = now
+        reporter.created_at = created_at
         reporter.save()
     case = Case(
         number=_next_number(place.city.code[:6], now),
@@ -747,17 +828,21 @@ def _create(
         created_by=user,
         state=State.REPORTED,
         idempotency_key=key,
-        created_at=now,
+        created_at=created_at,
         updated_at=now,
     )
+    stage_run = _plan_stage(case, now, settings, centers)
     case.save()
+    if stage_run is not None:
+        stage_run.save()
+    if reporter is not None:
+        reporter.case = case
+        reporter.save(update_fields=["case"])
     if tag_names:
         case.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
-    _start_stage(case, now, CaseSettings.current())
-    case.save()
     CaseEvent.objects.create(
         case=case,
-        at=now,
+        at=created_at,
         actor=user,
         actor_name=_actor_name(user, RESIDENT_NAME),
         action=Action.CREATE,
@@ -844,7 +929,8 @@ def case_reject(*, user: User, case: Case, expected_version: int, reason: str) -
 
 @transaction.atomic
 def case_merge(*, user: User, case: Case, expected_version: int, into: Case, note: str = "") -> Case:
-    """Merge a duplicate into another case; both timelines record it."""
+    """Merge a duplicate into another case; both timelines record it. The duplicate's reporters (as
+    joined reporters) and attachments move to the surviving case, and each reporter is told by e-mail."""
     note = _text(note, "note")
     if into.pk < case.pk:  # lock both rows in id order: two opposite merges cannot deadlock
         _lock(into)
@@ -857,10 +943,14 @@ def case_merge(*, user: User, case: Case, expected_version: int, into: Case, not
     if not authz.can(user, "case.view", target):
         raise ValidationError({"into": _("目标事件不存在。")}, code="merge_target")
     now, before = timezone.now(), _snapshot(case)
+    moved_emails = _reporter_emails(case)
+    reporters = Reporter.objects.filter(case_id=case.pk).update(case=target, joined=True)
+    attachments = Attachment.objects.filter(case_id=case.pk).update(case=target)
+    moved = {"reporters": reporters, "attachments": attachments}
     case.state = TRANSITIONS[case.state]["merge"]
     case.merged_into = target
     _take_ownership(case, user)
-    _finish(case, before, action=Action.MERGE, user=user, now=now, note=note, data={"into": target.number})
+    _finish(case, before, action=Action.MERGE, user=user, now=now, note=note, data={"into": target.number, **moved})
     CaseEvent.objects.create(
         case=target,
         at=now,
@@ -873,8 +963,17 @@ def case_merge(*, user: User, case: Case, expected_version: int, into: Case, not
         to_tier=target.tier,
         region_id=target.region_id,
         note=note,
-        data={"duplicate": case.number},
+        data={"duplicate": case.number, **moved},
     )
+    if moved_emails:
+        _notify(
+            "case.merged",
+            target,
+            _("您反映的问题已与 %(number)s 合并办理") % {"number": target.number},
+            _("您反映的问题（编号 %(duplicate)s）与同一问题的事件 %(number)s 合并办理，原查询码可继续查看办理进度。")
+            % {"duplicate": case.number, "number": target.number},
+            emails=moved_emails,
+        )
     return case
 
 
@@ -1075,24 +1174,95 @@ def case_close(*, user: User, case: Case, expected_version: int, note: str = "")
 
 
 @transaction.atomic
-def case_follow_up(*, user: User, case: Case, expected_version: int, satisfaction: str, note: str = "") -> Case:
-    """回访: the resident's verdict. "Dissatisfied" lets the center reopen the case."""
+def case_follow_up(*, user: User | None, case: Case, expected_version: int, satisfaction: str, note: str = "") -> Case:
+    """回访: the resident's verdict on a closed case.
+
+    With a staff ``user`` (the center recording a follow-up call) a "dissatisfied" verdict lets the center
+    reopen the case (``case_reopen``): the person who spoke with the resident judges it.
+
+    With ``user`` None the resident rates it themselves (public tracking page, hotline): no staff permission
+    applies, the caller has proven the resident's link to the case. "Dissatisfied" then reopens the case
+    at once (back to "registered" at its tier, the center is told to dispatch it again) while the case has
+    been reopened fewer than ``CaseSettings.resident_reopen_limit`` times; past that limit the verdict is
+    recorded and the center is told to judge whether to reopen, so one resident cannot keep a case open
+    for ever against the center's judgment.
+    """
     if satisfaction not in Satisfaction.values:
         raise ValidationError({"satisfaction": _("满意度无效。")}, code="satisfaction")
     note = _text(note, "note")
-    case = _begin(user, case, "follow_up", expected_version, "follow_up")
+    if user is None:
+        case = _begin_public(case, expected_version, "follow_up")
+    else:
+        case = _begin(user, case, "follow_up", expected_version, "follow_up")
     now, before = timezone.now(), _snapshot(case)
     case.state = TRANSITIONS[case.state]["follow_up"]
     case.satisfaction = satisfaction
-    _finish(case, before, action=Action.FOLLOW_UP, user=user, now=now, note=note, data={"satisfaction": satisfaction})
-    _notify_reporter(
+    _finish(
         case,
-        "case.followed_up",
-        _("感谢您的评价：%(number)s") % {"number": case.number},
-        _("已记录您对事件（编号 %(number)s）办理结果的评价：%(satisfaction)s。")
-        % {"number": case.number, "satisfaction": Satisfaction(satisfaction).label},
+        before,
+        action=Action.FOLLOW_UP,
+        user=user,
+        now=now,
+        actor_name=RESIDENT_NAME if user is None else "",
+        note=note,
+        data={"satisfaction": satisfaction, "by_resident": user is None},
     )
+    if user is not None:
+        _notify_reporter(
+            case,
+            "case.followed_up",
+            _("感谢您的评价：%(number)s") % {"number": case.number},
+            _("已记录您对事件（编号 %(number)s）办理结果的评价：%(satisfaction)s。")
+            % {"number": case.number, "satisfaction": Satisfaction(satisfaction).label},
+            first_only=True,  # the resident the center spoke with
+        )
+    elif satisfaction == Satisfaction.DISSATISFIED:
+        _resident_dissatisfied(case, now)
     return case
+
+
+def _resident_dissatisfied(case: Case, now: datetime) -> None:
+    """A resident's own "dissatisfied": reopen within the limit, else ask the center to judge."""
+    recipients = [*_center_users(case.region_id), *([case.owner] if case.owner else [])]
+    if case.reopen_count < CaseSettings.current().resident_reopen_limit:
+        _reopen(case, user=None, now=now, reason=_("群众回访不满意，自动重新办理"), actor_name=SYSTEM_NAME)
+        _notify(
+            "case.reopened",
+            case,
+            _("群众不满意，事件重新办理：%(number)s") % {"number": case.number},
+            _("%(title)s：群众对办理结果不满意，事件已退回立案环节，请重新派遣。") % {"title": case.title},
+            recipients=recipients,
+        )
+    else:
+        _notify(
+            "case.dissatisfied",
+            case,
+            _("群众回访不满意：%(number)s") % {"number": case.number},
+            _("%(title)s：群众对办理结果不满意（已达自动重新办理次数上限），请研判是否重新办理。")
+            % {"title": case.title},
+            recipients=recipients,
+        )
+
+
+def _reopen(case: Case, *, user: User | None, now: datetime, reason: str, actor_name: str = "") -> None:
+    before = _snapshot(case)
+    previous = _withdraw_units(case, now)
+    case.state = TRANSITIONS[case.state]["reopen"]
+    case.reopen_count += 1
+    case.closed_at = None
+    case.satisfaction = ""
+    if user is not None:
+        case.owner = user
+    _finish(
+        case,
+        before,
+        action=Action.REOPEN,
+        user=user,
+        now=now,
+        actor_name=actor_name,
+        note=reason,
+        data={"previous_units": previous},
+    )
 
 
 @transaction.atomic
@@ -1102,14 +1272,7 @@ def case_reopen(*, user: User, case: Case, expected_version: int, reason: str) -
     case = _begin(user, case, "reopen", expected_version, "reopen")
     if case.satisfaction != Satisfaction.DISSATISFIED:
         raise ValidationError(_("只有回访不满意的事件可以重新办理。"), code="reopen_not_dissatisfied")
-    now, before = timezone.now(), _snapshot(case)
-    previous = _withdraw_units(case, now)
-    case.state = TRANSITIONS[case.state]["reopen"]
-    case.reopen_count += 1
-    case.closed_at = None
-    case.satisfaction = ""
-    case.owner = user
-    _finish(case, before, action=Action.REOPEN, user=user, now=now, note=reason, data={"previous_units": previous})
+    _reopen(case, user=user, now=timezone.now(), reason=reason)
     return case
 
 
@@ -1244,6 +1407,33 @@ def case_deescalate(
 
 
 @transaction.atomic
+def case_escalate_by_system(
+    *, case: Case, reason: str, data: dict[str, Any] | None = None, action: str = Action.AUTO_ESCALATE
+) -> bool:
+    """Escalate one tier up with the system as actor (e.g. a high-risk dispute: ``action=RISK_ESCALATE``).
+
+    For other apps' rules that escalate at once; the caller has decided that its rule applies. Returns
+    False, changing nothing, when there is no tier above or the case's state does not allow escalation.
+    The caller's ``case`` object is refreshed when it moved.
+    """
+    if action not in SYSTEM_ESCALATE_ACTIONS:
+        raise ValueError(f"action must be one of {sorted(SYSTEM_ESCALATE_ACTIONS)}, got {action!r}")
+    if data is not None and not isinstance(data, dict):
+        raise ValueError("data must be a dict")
+    reason = _text(reason, "reason", required=True)
+    locked = _lock(case)
+    target = _tier_above(locked)
+    if target is None or "escalate" not in TRANSITIONS[locked.state]:
+        return False
+    _move_tier(
+        locked, target, action=action, user=None, now=timezone.now(), actor_name=SYSTEM_NAME, note=reason, data=data
+    )
+    if case is not locked:
+        case.refresh_from_db()
+    return True
+
+
+@transaction.atomic
 def case_escalation_request(*, case: Case, reason: str = "", user: User | None = None) -> EscalationRequest:
     """A resident asks to escalate (e.g. from the public tracking page): always recorded and routed up,
     never refused. Needs no staff user (``user`` is the staff member who took it down, if any).
@@ -1291,6 +1481,147 @@ def case_escalation_request(*, case: Case, reason: str = "", user: User | None =
             exclude=user,
         )
     return request
+
+
+# --- residents' own actions: add a voice, add information ----------------------------------------
+
+
+def _public_channel(channel: str, category: Category, user: User | None) -> None:
+    """The rules of ``case_create`` for a resident without a staff user: a public channel, and a category
+    residents may report through the portal or Open311."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("来源渠道无效。")}, code="channel")
+    if user is not None:
+        return
+    if channel not in PUBLIC_CHANNELS:
+        raise ValidationError({"channel": _("此渠道须由工作人员录入。")}, code="channel")
+    if channel in {Channel.RESIDENT, Channel.OPEN311} and not category.is_public:
+        raise ValidationError(_("该事件不接受网上附议，请拨打服务热线。"), code="not_public")
+
+
+def _touch(case: Case, now: datetime) -> None:
+    """A change beside the workflow: the case shows as updated, its version (what staff act on) stays."""
+    case.updated_at = now
+    case.save(update_fields=["updated_at"])
+
+
+@transaction.atomic
+def case_add_reporter(
+    *,
+    case: Case,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    reporter_email: str = "",
+    anonymous: bool = False,
+    note: str = "",
+    channel: str = Channel.RESIDENT,
+    user: User | None = None,
+) -> Reporter:
+    """我也遇到 / 附议: another resident reports the same open case instead of filing a new one.
+
+    ``user`` None is the resident themselves through a public channel (the rules of ``case_create``);
+    a staff ``user`` taking it down needs ``case.add_reporter``. The reporter is kept with the case
+    (``joined``; anonymous keeps only an e-mail address, no contact data at all is allowed) and gets the
+    case's progress mails; the timeline records that one more resident reported it, never who.
+    """
+    note = _text(note, "note")
+    reporter = _reporter(reporter_name, reporter_phone, reporter_email, anonymous) or Reporter()
+    case = _lock(case)
+    if user is not None:
+        authz.require(user, "case.add_reporter", case)
+    _public_channel(channel, case.category, user)
+    if case.state not in OPEN_STATES:
+        raise ValidationError(_("该事件已办结或已关闭，不能附议，请重新上报。"), code="case_not_open")
+    now = timezone.now()
+    reporter.case, reporter.joined, reporter.created_at = case, True, now
+    reporter.save()
+    _touch(case, now)
+    count = Reporter.objects.filter(case_id=case.pk).count()
+    CaseEvent.objects.create(
+        case=case,
+        at=now,
+        actor=user,
+        actor_name=_actor_name(user, RESIDENT_NAME),
+        action=Action.REPORTER_ADDED,
+        from_state=case.state,
+        to_state=case.state,
+        from_tier=case.tier,
+        to_tier=case.tier,
+        region_id=case.region_id,
+        note=note,
+        data={"channel": channel, "reporters": count},
+    )
+    _notify(
+        "case.reporter_added",
+        case,
+        _("又有群众反映：%(number)s") % {"number": case.number},
+        _("%(title)s：又有群众反映了同一问题（共 %(n)d 人）。") % {"title": case.title, "n": count},
+        recipients=[*_center_users(case.region_id), *([case.owner] if case.owner else [])],
+        exclude=user,
+    )
+    return reporter
+
+
+# Information can be added until the case is gone (rejected or merged: the surviving case takes it).
+_INFO_CLOSED_STATES = frozenset({State.REJECTED, State.MERGED})
+
+
+def case_add_info(
+    *, case: Case, text: str, attachments: Sequence[AttachmentUpload] = (), user: User | None = None
+) -> CaseEvent:
+    """The resident adds information (text and photos) to their case, e.g. from the tracking page.
+
+    ``user`` None is the resident themselves (the caller has proven their link to the case); a staff
+    ``user`` taking it down needs ``case.add_info``. The text is kept in the timeline row's note, which
+    only staff see; photos become report attachments. The center holding the case (and the unit working
+    it) are told — without the text, which may carry personal data.
+    """
+    text = _text(text, "text")
+    if not text and not attachments:
+        raise ValidationError({"text": _("请填写补充信息或上传照片。")}, code="required")
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            case = _lock(case)
+            if user is not None:
+                authz.require(user, "case.add_info", case)
+            if case.state in _INFO_CLOSED_STATES:
+                raise ValidationError(_("该事件已不予立案或已合并，不能补充信息。"), code="case_closed")
+            files = _prepare(attachments, CaseSettings.current(), existing=case.attachments.count())
+            now = timezone.now()
+            rows = _store(case, files, user=user, purpose=AttachmentPurpose.REPORT, now=now, written=written)
+            _touch(case, now)
+            event = CaseEvent.objects.create(
+                case=case,
+                at=now,
+                actor=user,
+                actor_name=_actor_name(user, RESIDENT_NAME),
+                action=Action.INFO_ADDED,
+                from_state=case.state,
+                to_state=case.state,
+                from_tier=case.tier,
+                to_tier=case.tier,
+                region_id=case.region_id,
+                note=text,
+                data={"attachments": [row.pk for row in rows]},
+            )
+            working = case.lead_unit_id if case.state in {State.DISPATCHED, State.SIGNED} else None
+            _notify(
+                "case.info_added",
+                case,
+                _("群众补充信息：%(number)s") % {"number": case.number},
+                _("%(title)s：群众补充了信息（照片 %(n)d 张），请查看事件。") % {"title": case.title, "n": len(rows)},
+                recipients=[
+                    *_center_users(case.region_id),
+                    *([case.owner] if case.owner else []),
+                    *_unit_users([working] if working else []),
+                ],
+                exclude=user,
+            )
+    except BaseException:
+        _discard(written)
+        raise
+    return event
 
 
 # --- summons (吹哨) -------------------------------------------------------------------------------
@@ -1431,6 +1762,49 @@ def attachment_add(
         _discard(written)
         raise
     return row
+
+
+# --- timeline rows from other apps ---------------------------------------------------------------
+
+
+@transaction.atomic
+def case_event_append(
+    *,
+    case: Case,
+    user: User | None,
+    action: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    actor_name: str = "",
+) -> CaseEvent:
+    """One timeline row for a step another app took on the case without changing its state (a mediation
+    session, a risk assessment): state, tier and version stay as they are.
+
+    ``action`` is one of ``ANNOTATION_ACTIONS``; the workflow's own actions only come from the services
+    above. The calling app has already checked its own permission for the step (e.g. an assigned
+    mediator, who may work a case they could not otherwise see), so none is checked again here. Notes
+    and data must not carry residents' personal data (the timeline is shown to everyone on the case).
+    """
+    if action not in ANNOTATION_ACTIONS:
+        raise ValueError(f"action must be one of {sorted(ANNOTATION_ACTIONS)}, got {action!r}")
+    if data is not None and not isinstance(data, dict):
+        raise ValueError("data must be a dict")
+    note = _text(note, "note")
+    locked = _lock(case)  # the row's state is the case's state at this moment, not a stale copy's
+    return CaseEvent.objects.create(
+        case=locked,
+        at=timezone.now(),
+        actor=user,
+        actor_name=(actor_name or "").strip()[:150] or _actor_name(user),
+        action=action,
+        from_state=locked.state,
+        to_state=locked.state,
+        from_tier=locked.tier,
+        to_tier=locked.tier,
+        region_id=locked.region_id,
+        note=note,
+        data=data or {},
+    )
 
 
 # --- the deadline sweep ---------------------------------------------------------------------------

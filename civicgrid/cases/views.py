@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Js
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -35,6 +36,10 @@ from civicgrid.regions.models import Level, Region
 
 PAGE_SIZE = 50
 MAP_CASES_MAX = 2000
+
+# Who acted, for timeline rows without an account (cases.services SYSTEM_NAME and RESIDENT_NAME): stored in
+# Chinese as data, translated when the case page shows them.
+STORED_ACTOR_NAMES = (gettext_noop("系统"), gettext_noop("群众"))
 
 
 class WorkbenchRequest(HttpRequest):

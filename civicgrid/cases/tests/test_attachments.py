@@ -161,3 +161,17 @@ def test_too_many_attachments(personas: Any, settings_row: Any, new_case: Any) -
     with pytest.raises(ValidationError):
         new_case(attachments=[("a.pdf", PDF), ("b.pdf", PDF)])
     assert Case.objects.count() == 0
+
+
+def test_residents_photos_are_cleaned_and_a_bad_one_writes_nothing(personas: Any, new_case: Any) -> None:
+    case = new_case()
+    event = s.case_add_info(case=case, text="", attachments=[("IMG_0001.jpg", jpeg_with_gps())])
+    row = Attachment.objects.get(case=case)
+    assert (row.content_type, row.purpose, event.data) == ("image/jpeg", "report", {"attachments": [row.pk]})
+    with Image.open(row.file.path) as stored:
+        assert dict(stored.getexif()) == {}  # GPS and camera data gone
+    files = media_files()
+    with pytest.raises(ValidationError):
+        s.case_add_info(case=case, text="再补一张", attachments=[("ok.pdf", PDF), ("virus.png", b"MZ\x90\x00" * 50)])
+    assert (Attachment.objects.filter(case=case).count(), media_files()) == (1, files)
+    assert CaseEvent.objects.filter(case=case, action="info_added").count() == 1

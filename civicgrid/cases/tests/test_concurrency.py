@@ -77,9 +77,14 @@ def test_case_numbers_are_unique_under_concurrency(clock: Any, personas: Any, ne
 
 
 def test_the_same_idempotency_key_at_once_makes_one_case(personas: Any, new_case: Any) -> None:
-    results = in_threads(4, lambda i: new_case(idempotency_key="open311-token-1", title=f"第{i}次提交").pk)
+    def submit(i: int) -> tuple[int, bool]:
+        case = new_case(idempotency_key="open311-token-1", title=f"第{i}次提交")
+        return case.pk, case.replayed
+
+    results = in_threads(4, submit)
     assert all(kind == "ok" for kind, _value in results), results
-    assert len({value for _kind, value in results}) == 1
+    assert len({pk for _kind, (pk, _replayed) in results}) == 1
+    assert sorted(replayed for _kind, (_pk, replayed) in results) == [False, True, True, True]  # one created it
     assert Case.objects.count() == 1
 
 

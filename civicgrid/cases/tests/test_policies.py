@@ -79,7 +79,8 @@ def test_outsiders_cannot_act(personas: Any, world: Any, dispatched: Case, name:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("village_center", ["dispatch", "escalate", "deescalate", "suspend", "attachment_add"]),
+        # no "deescalate": village A1 is the lowest tier with a center
+        ("village_center", ["dispatch", "escalate", "suspend", "attachment_add"]),
         ("unit_handler", ["sign_for", "attachment_add"]),
         ("grid_worker", ["attachment_add"]),
         ("town_center", ["summon"]),
@@ -90,6 +91,17 @@ def test_outsiders_cannot_act(personas: Any, world: Any, dispatched: Case, name:
 )
 def test_actions_offered(personas: Any, dispatched: Case, name: str, expected: list[str]) -> None:
     assert case_actions(user=personas[name], case=dispatched) == expected
+
+
+def test_no_escalation_offered_at_the_top_nor_deescalation_at_the_bottom(personas: Any, dispatched: Case) -> None:
+    case = s.case_escalate(
+        user=personas.village_center, case=dispatched, expected_version=dispatched.version, reason="x"
+    )
+    assert case_actions(user=personas.town_center, case=case) == [
+        "dispatch", "escalate", "deescalate", "suspend", "summon", "attachment_add",
+    ]  # fmt: skip
+    case = s.case_escalate(user=personas.town_center, case=case, expected_version=case.version, reason="y")
+    assert case_actions(user=personas.city_center, case=case) == ["dispatch", "deescalate", "suspend", "attachment_add"]
 
 
 def test_supervisor_and_leader_read_but_do_not_act(personas: Any, dispatched: Case) -> None:
@@ -163,3 +175,22 @@ def test_list_filters(personas: Any, world: Any, category: Any, dispatched: Case
     assert list(cases_visible(user=user, deadline="late")) == [other]
     assert list(cases_visible(user=user, search=dispatched.number)) == [dispatched]
     assert list(cases_visible(user=personas.other_town_center, state="dispatched")) == []
+
+
+@pytest.mark.parametrize("name", PERSONA_NAMES)
+def test_who_may_take_down_a_residents_voice_or_information(personas: Any, dispatched: Case, name: str) -> None:
+    """Those who may take in cases where it lies, and those handling it (the lead unit)."""
+    expected = name in {
+        "grid_worker", "town_center", "town_head", "village_center", "city_center", "unit_handler",
+    }  # fmt: skip
+    user = personas[name]
+    for verb in ("add_reporter", "add_info"):
+        assert authz.can(user, f"case.{verb}", dispatched) is expected, verb
+    if expected:
+        assert s.case_add_reporter(case=dispatched, reporter_name="李四", channel="walk_in", user=user).joined
+    else:
+        with pytest.raises(PermissionDenied):
+            s.case_add_reporter(case=dispatched, reporter_name="李四", channel="walk_in", user=user)
+        with pytest.raises(PermissionDenied):
+            s.case_add_info(case=dispatched, text="补充", user=user)
+        assert CaseEvent.objects.filter(case=dispatched).count() == 4

@@ -79,3 +79,29 @@ def test_escalated_case_is_no_longer_revealed_to_the_village(personas: Any, disp
     with pytest.raises(PermissionDenied):  # the unit lost the case with the escalation
         reporter_reveal(user=personas.unit_handler, case=case)
     assert reporter_reveal(user=personas.town_center, case=case)["phone"] == "13812345678"
+
+
+def test_all_reporters_masked_then_revealed_to_those_handling(personas: Any, dispatched: Any) -> None:
+    from civicgrid.cases.selectors import reporters_masked, reporters_reveal
+
+    s.case_add_reporter(case=dispatched, reporter_name="李四", reporter_phone="13900001111")
+    s.case_add_reporter(case=dispatched, reporter_email="wang@example.com", anonymous=True)
+    assert reporters_masked(dispatched) == [
+        {"name": "张*丰", "phone": "138****5678", "email": "z***@example.com", "anonymous": False, "joined": False,
+         "masked": True},
+        {"name": "李*", "phone": "139****1111", "email": "", "anonymous": False, "joined": True, "masked": True},
+        {"name": "", "phone": "", "email": "w***@example.com", "anonymous": True, "joined": True, "masked": True},
+    ]  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        reporters_reveal(user=personas.supervisor, case=dispatched)
+    assert AuditEntry.objects.filter(action="case.reporters_reveal").count() == 0
+    revealed = reporters_reveal(user=personas.village_center, case=dispatched)
+    assert [(r["name"], r["phone"], r["email"], r["joined"], r["masked"]) for r in revealed] == [
+        ("张三丰", "13812345678", "zhang@example.com", False, False),
+        ("李四", "13900001111", "", True, False),
+        ("", "", "wang@example.com", True, False),
+    ]
+    entry = AuditEntry.objects.get(action="case.reporters_reveal")
+    assert (entry.actor, entry.target_id, entry.detail) == (
+        personas.village_center, str(dispatched.pk), {"case": dispatched.number, "reporters": 3},
+    )  # fmt: skip

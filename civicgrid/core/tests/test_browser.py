@@ -29,7 +29,7 @@ def test_home_and_admin_login_in_chinese_then_english(live_server: Any, page: An
     screenshot(page, "02-admin-login-zh")
 
     page.goto(live_server.url + "/")
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the switch posts the form and redirects back
+        page.select_option("select[name=language]", "en")
     assert page.locator("html").get_attribute("lang") == "en"
     screenshot(page, "03-home-en")
