@@ -144,9 +144,11 @@ def test_tokens_expire_with_the_session_age_and_sign_in_issues_a_new_one(api, pe
 
 
 def test_the_api_authenticates_tokens_with_the_expiring_class(settings):
-    assert "civicgrid.people.authentication.ExpiringTokenAuthentication" in (
-        settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
+    assert (
+        "civicgrid.people.authentication.ExpiringTokenAuthentication"
+        in (settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"])
     )
-    assert "rest_framework.authentication.TokenAuthentication" not in (
-        settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
+    assert (
+        "rest_framework.authentication.TokenAuthentication"
+        not in (settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"])
     )
