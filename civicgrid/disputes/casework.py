@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from civicgrid.cases import services as case_services
 from civicgrid.cases.models import TRANSITIONS, Case, CaseEvent, Category, Channel
 from civicgrid.people.models import User
 from civicgrid.regions.models import Region
 
-SYSTEM_NAME = getattr(case_services, "SYSTEM_NAME", "系统")
+# Stored as data in Chinese (like cases.services.SYSTEM_NAME); the case page translates it on display.
+SYSTEM_NAME = getattr(case_services, "SYSTEM_NAME", gettext_noop("系统"))
 MEDIATION_ACTION = "mediation"
 RISK_ACTION = "risk"
 RISK_ESCALATE_ACTION = "auto_escalate"

@@ -233,7 +233,7 @@ class Mediator(models.Model):
         ordering = ["kind", "name", "id"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.get_kind_display()}）"
+        return str(_("%(name)s（%(kind)s）") % {"name": self.name, "kind": self.get_kind_display()})
 
 
 # --- the mediation record ---------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from civicgrid.audit.services import audit_record
 from civicgrid.cases.models import Case, Category, CategoryKind, Channel, Tier
@@ -612,7 +613,7 @@ def risk_findings(mediation: Mediation) -> list[RiskFinding]:
             texts += list(mediation.sessions.values_list("record", flat=True))
             hits = sorted(_tokens("\n".join(t for t in texts if t), keywords) & set(keywords))
             if hits:
-                add(rule, _("言语中出现：%(words)s") % {"words": "、".join(hits)})
+                add(rule, _("言语中出现：%(words)s") % {"words": pgettext("列表分隔符", "、").join(hits)})
     if (rule := rules.get(RiskSignal.GROUP)) is not None and rule.threshold:
         sides = dict(
             mediation.parties.filter(role__in=[PartyRole.APPLICANT, PartyRole.RESPONDENT])
@@ -624,8 +625,9 @@ def risk_findings(mediation: Mediation) -> list[RiskFinding]:
         if big:
             add(
                 rule,
-                "；".join(
-                    _("%(side)s一方 %(n)d 人") % {"side": PartyRole(role).label, "n": n}
+                pgettext("分句分隔符", "；").join(
+                    ngettext("%(side)s一方 %(n)d 人", "%(side)s一方 %(n)d 人", n)
+                    % {"side": PartyRole(role).label, "n": n}
                     for role, n in sorted(big.items())
                 ),
             )
@@ -648,7 +650,11 @@ def risk_findings(mediation: Mediation) -> list[RiskFinding]:
                 start = now - dt.timedelta(days=repeated.window_days) if repeated.window_days else None
                 earlier = [r for r in rows if start is None or r[1] >= start]
                 if len(earlier) >= (repeated.threshold or 1):
-                    add(repeated, _("同一当事人之间此前纠纷：%(cases)s") % {"cases": "、".join(r[4] for r in earlier)})
+                    add(
+                        repeated,
+                        _("同一当事人之间此前纠纷：%(cases)s")
+                        % {"cases": pgettext("列表分隔符", "、").join(r[4] for r in earlier)},
+                    )
             if failed is not None:
                 start = now - dt.timedelta(days=failed.window_days) if failed.window_days else None
                 failures = [
@@ -659,7 +665,11 @@ def risk_findings(mediation: Mediation) -> list[RiskFinding]:
                     and (start is None or r[3] >= start)
                 ]
                 if failures:
-                    add(failed, _("此前调解未成：%(cases)s") % {"cases": "、".join(r[4] for r in failures)})
+                    add(
+                        failed,
+                        _("此前调解未成：%(cases)s")
+                        % {"cases": pgettext("列表分隔符", "、").join(r[4] for r in failures)},
+                    )
     return findings
 
 
@@ -718,7 +728,7 @@ def mediation_assess_risk(*, mediation: Mediation, actor: User | None = None) ->
     mediation.risk_level, mediation.risk_reasons, mediation.risk_assessed_at = level, reasons, now
     alerted = escalated = False
     case = mediation.case
-    summary = "；".join(r["detail"] for r in reasons) or str(RiskLevel(level).label)
+    summary = pgettext("分句分隔符", "；").join(r["detail"] for r in reasons) or str(RiskLevel(level).label)
     if want_escalate and mediation.risk_escalated_at is None and mediation.is_open:
         min_tier = int(setting("high_risk_min_tier") or Tier.TOWN)
         if case.tier > min_tier:
@@ -783,7 +793,10 @@ def mediator_check_regions(*, kind: str, regions: Sequence[Region], is_active: b
     taken = list(rows.values_list("name", flat=True).distinct())
     if taken:
         raise ValidationError(
-            {"regions": _("该村（社区）已有法律顾问：%(names)s。") % {"names": "、".join(taken)}},
+            {
+                "regions": _("该村（社区）已有法律顾问：%(names)s。")
+                % {"names": pgettext("列表分隔符", "、").join(taken)}
+            },
             code="one_advisor_per_village",
         )
 
@@ -858,13 +871,16 @@ def mediation_assign(
     outside = [m.name for m in (lead, *co.values()) if m.pk not in allowed]
     if outside:
         raise ValidationError(
-            {"mediators": _("以下调解员不在可选范围内或已不在册：%(names)s") % {"names": "、".join(outside)}}
+            {
+                "mediators": _("以下调解员不在可选范围内或已不在册：%(names)s")
+                % {"names": pgettext("列表分隔符", "、").join(outside)}
+            }
         )
     previous = set(_mediator_users(mediation))
     mediation.lead_mediator = lead
     _touch(mediation, "lead_mediator")
     mediation.co_mediators.set(list(co.values()))
-    names = "、".join([lead.name, *(m.name for m in co.values())])
+    names = pgettext("列表分隔符", "、").join([lead.name, *(m.name for m in co.values())])
     casework.timeline_append(
         case=mediation.case,
         user=user,

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from civicgrid.hotline.models import HotlineImport, HotlineSource
 from civicgrid.hotline.parsing import MAX_FILE_BYTES
@@ -64,7 +64,7 @@ class HotlineImportAdmin(AuthorizedAdmin):
             try:
                 run, stored = self._run(request)
             except ValidationError as exc:
-                messages.error(request, "；".join(exc.messages))
+                messages.error(request, pgettext("分句分隔符", "；").join(exc.messages))
             else:
                 context.update(run=run, stored=stored)
                 if not run.dry_run:

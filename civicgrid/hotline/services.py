@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from civicgrid.cases.models import Case, Category, Channel
 from civicgrid.hotline import parsing
@@ -126,7 +127,9 @@ class _Places:
         if len(best) > 1:
             best = [r for r in best if r.parent_id in matched] or best
         if len(best) > 1:
-            return None, _("地址有歧义：同时匹配 %(names)s。") % {"names": "、".join(sorted({r.name for r in best}))}
+            return None, _("地址有歧义：同时匹配 %(names)s。") % {
+                "names": pgettext("列表分隔符", "、").join(sorted({r.name for r in best}))
+            }
         return best[0], ""
 
 
@@ -135,7 +138,9 @@ def _mapping_problems(table: parsing.Table, source: HotlineSource, columns: dict
     saved = {k: v for k, v in (source.column_mapping or {}).items() if isinstance(v, str)}
     missing_headers = parsing.missing_mapped_headers(table.headers, saved)
     if missing_headers:
-        problems.append(_("文件缺少对应关系中的列：%(cols)s。") % {"cols": "、".join(missing_headers)})
+        problems.append(
+            _("文件缺少对应关系中的列：%(cols)s。") % {"cols": pgettext("列表分隔符", "、").join(missing_headers)}
+        )
     for name in parsing.REQUIRED_FIELDS:
         if name not in columns:
             label = parsing.FIELDS[name][0]
@@ -252,7 +257,7 @@ def _locate(plan: _Plan, raw_lon: Any, raw_lat: Any, places: _Places) -> None:
         try:
             routed = route_point(lon, lat)
         except CoordinateError as exc:
-            errors.append(_("经纬度无效：%(error)s") % {"error": "；".join(exc.messages)})
+            errors.append(_("经纬度无效：%(error)s") % {"error": pgettext("分句分隔符", "；").join(exc.messages)})
             return
         plan.lon, plan.lat = lon, lat
         chain = routed.regions()
@@ -361,7 +366,11 @@ def _create(plan: _Plan, source: HotlineSource) -> Case:
         # Checked beforehand, so this is unexpected: stop, roll back everything, name the row.
         raise ValidationError(
             _("第 %(row)d 行（工单 %(no)s）无法导入，已全部撤销：%(error)s")
-            % {"row": plan.result.row, "no": plan.result.order_no, "error": "；".join(exc.messages)}
+            % {
+                "row": plan.result.row,
+                "no": plan.result.order_no,
+                "error": pgettext("分句分隔符", "；").join(exc.messages),
+            }
         ) from exc
 
 
@@ -382,7 +391,9 @@ def hotline_source_save_mapping(
         if name == "column_mapping":
             unknown = [k for k in mapping if k not in parsing.FIELDS and not k.startswith(QUESTION_PREFIX)]
             if unknown:
-                raise ValidationError({name: _("未知字段：%(names)s。") % {"names": "、".join(unknown)}})
+                raise ValidationError(
+                    {name: _("未知字段：%(names)s。") % {"names": pgettext("列表分隔符", "、").join(unknown)}}
+                )
         setattr(source, name, mapping)
     source.save()
     return source

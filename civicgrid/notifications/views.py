@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -72,7 +73,10 @@ def open_item(request: InboxRequest, pk: int) -> HttpResponse:
 @require_POST
 def mark_all_read(request: InboxRequest) -> HttpResponse:
     marked = services.notification_mark_read(user=request.user)
-    messages.success(request, _("已将 %(count)d 条通知标为已读。") % {"count": marked})
+    messages.success(
+        request,
+        ngettext("已将 %(count)d 条通知标为已读。", "已将 %(count)d 条通知标为已读。", marked) % {"count": marked},
+    )
     return redirect(_back_to_inbox(request))
 
 

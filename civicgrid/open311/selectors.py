@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from civicgrid.cases.models import OPEN_STATES, Case, CaseEvent, Category, Channel, State
 from civicgrid.open311.formats import Open311Error
@@ -27,11 +28,16 @@ LISTED_CHANNELS = (Channel.RESIDENT, Channel.OPEN311, Channel.GRID_PATROL, Chann
 DATATYPE_DESCRIPTIONS = {
     "string": "",
     "text": "",
-    "number": "数字",
-    "datetime": "ISO 8601 时间，如 2025-03-04T10:22:00+08:00；不带时区按北京时间",
+    "number": gettext_noop("数字"),
+    "datetime": gettext_noop("ISO 8601 时间，如 2025-03-04T10:22:00+08:00；不带时区按北京时间"),
     "singlevaluelist": "",
     "multivaluelist": "",
 }
+
+
+def _description(text: str) -> str:
+    """A datatype description in the request's language (the table holds the Chinese source)."""
+    return _(text) if text else ""
 
 
 def discovery(base_url: str, *, contact: str, key_service: str) -> dict[str, Any]:
@@ -82,7 +88,7 @@ def service_definition(code: str) -> dict[str, Any]:
             "code": question["code"],
             "datatype": datatype,
             "required": question["required"],
-            "datatype_description": DATATYPE_DESCRIPTIONS.get(datatype, ""),
+            "datatype_description": _description(DATATYPE_DESCRIPTIONS.get(datatype, "")),
             "order": order,
             "description": question["label"],
         }
@@ -193,7 +199,7 @@ def updates_list(start: dt.datetime, end: dt.datetime, *, page: int, page_size: 
                 "service_request_id": event.case.number,
                 "status": "open" if state in OPEN_STATES else "closed",
                 "updated_datetime": event.at,
-                "description": f"{label}（{detail}）" if detail else label,
+                "description": _("%(label)s（%(detail)s）") % {"label": label, "detail": detail} if detail else label,
                 "media_url": "",
             }
         )

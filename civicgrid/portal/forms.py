@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from civicgrid.cases.attachments import sniff_type
 from civicgrid.cases.models import Satisfaction
@@ -77,7 +77,9 @@ class ReportForm(ContactFields):
         text = self.cleaned_data["description"].strip()
         if len(text) > self.knobs.description_max_chars:
             raise ValidationError(
-                _("问题描述最多 %(n)d 个字。") % {"n": self.knobs.description_max_chars}, code="too_long"
+                ngettext("问题描述最多 %(n)d 个字。", "问题描述最多 %(n)d 个字。", self.knobs.description_max_chars)
+                % {"n": self.knobs.description_max_chars},
+                code="too_long",
             )
         return text
 
@@ -112,7 +114,10 @@ def clean_photos(files: list[UploadedFile], knobs: PortalSettings) -> list[tuple
     """Count, size and real type (from the bytes, not the name) of the photos; the cases service then
     re-encodes them, which drops EXIF (location, device)."""
     if len(files) > knobs.max_photos:
-        raise ValidationError(_("最多上传 %(n)d 张照片。") % {"n": knobs.max_photos}, code="photo_count")
+        raise ValidationError(
+            ngettext("最多上传 %(n)d 张照片。", "最多上传 %(n)d 张照片。", knobs.max_photos) % {"n": knobs.max_photos},
+            code="photo_count",
+        )
     result = []
     for upload in files:
         if upload.size is not None and upload.size > knobs.photo_max_bytes:

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from civicgrid.portal.models import RateCounter, RateLimit, TrackingCode
 
@@ -33,7 +33,12 @@ class RateLimited(Exception):
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, (retry_after + 59) // 60)
         super().__init__(
-            _("操作过于频繁，请 %(minutes)d 分钟后再试；情况紧急请直接拨打服务热线。") % {"minutes": minutes}
+            ngettext(
+                "操作过于频繁，请 %(minutes)d 分钟后再试；情况紧急请直接拨打服务热线。",
+                "操作过于频繁，请 %(minutes)d 分钟后再试；情况紧急请直接拨打服务热线。",
+                minutes,
+            )
+            % {"minutes": minutes}
         )
         self.retry_after = retry_after
 

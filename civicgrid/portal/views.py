@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -38,8 +39,8 @@ def _body_too_big(request: HttpRequest, knobs: PortalSettings) -> bool:
 
 def _messages(exc: ValidationError) -> str:
     if hasattr(exc, "error_dict"):
-        return "；".join(str(m) for msgs in exc.message_dict.values() for m in msgs)
-    return "；".join(str(m) for m in exc.messages)
+        return pgettext("分句分隔符", "；").join(str(m) for msgs in exc.message_dict.values() for m in msgs)
+    return pgettext("分句分隔符", "；").join(str(m) for m in exc.messages)
 
 
 def _json_error(message: str, status: int) -> JsonResponse:
@@ -80,7 +81,8 @@ def _report_context(request: HttpRequest, form: ReportForm | None, error: str = 
                 "choose": _("请选择"),
                 "needPlace": _("请在地图上标出位置，或填写地址。"),
                 "needCategory": _("请选择问题分类。"),
-                "tooMany": _("照片太多：最多 %(n)d 张。") % {"n": knobs.max_photos},
+                "tooMany": ngettext("照片太多：最多 %(n)d 张。", "照片太多：最多 %(n)d 张。", knobs.max_photos)
+                % {"n": knobs.max_photos},
                 "tooBig": _("照片过大。"),
             },
         },

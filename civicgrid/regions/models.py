@@ -63,7 +63,7 @@ class Region(models.Model):
         indexes = [models.Index(fields=["parent", "code"])]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.code}）"
+        return str(_("%(name)s（%(code)s）") % {"name": self.name, "code": self.code})
 
     @property
     def shape(self) -> Any:

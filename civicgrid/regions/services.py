@@ -45,6 +45,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from civicgrid.audit.services import audit_record
 from civicgrid.regions import routing
@@ -236,7 +237,13 @@ def _read_csv(text: str) -> list[_Item]:
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [column for column in CSV_COLUMNS if column not in header]
     if missing:
-        raise RegionImportError([ImportProblem(1, "", _("CSV 缺少列：%(columns)s") % {"columns": "、".join(missing)})])
+        raise RegionImportError(
+            [
+                ImportProblem(
+                    1, "", _("CSV 缺少列：%(columns)s") % {"columns": pgettext("列表分隔符", "、").join(missing)}
+                )
+            ]
+        )
     items: list[_Item] = []
     for row in reader:
         clean = {(key or "").strip(): value for key, value in row.items()}
@@ -345,7 +352,9 @@ def _check(items: list[_Item]) -> dict[str, _Node]:
             item.problems.append(_("缺少代码（code）。"))
         elif len(by_code[item.code]) > 1:
             others = [str(other.number) for other in by_code[item.code] if other is not item]
-            item.problems.append(_("代码重复（另见第 %(others)s 项）。") % {"others": "、".join(others)})
+            item.problems.append(
+                _("代码重复（另见第 %(others)s 项）。") % {"others": pgettext("列表分隔符", "、").join(others)}
+            )
         if not item.name:
             item.problems.append(_("缺少名称（name）。"))
         elif len(item.name) > 100:
@@ -353,7 +362,7 @@ def _check(items: list[_Item]) -> dict[str, _Node]:
         if item.kind not in LEVEL_OF_KIND:
             item.problems.append(
                 _("类型（kind）“%(kind)s”无效，可用：%(choices)s。")
-                % {"kind": item.kind, "choices": "、".join(Kind.values)}
+                % {"kind": item.kind, "choices": pgettext("列表分隔符", "、").join(Kind.values)}
             )
         else:
             item.level = LEVEL_OF_KIND[item.kind]
@@ -519,9 +528,12 @@ def _check_stored_descendants(shaped: list[_Item], plane: _Plane, tolerance_m: f
         inside = shapely.covers(area, plane.project(shapely.from_wkb([wkb for _code, wkb in rows])))
         outside = [code for (code, _wkb), ok in zip(rows, inside, strict=True) if not ok]
         if outside:
+            codes = pgettext("列表分隔符", "、").join(outside[:10])
+            if len(outside) > 10:
+                codes = _("%(codes)s等") % {"codes": codes}
             new_shapes[anchor].problems.append(
                 _("已有的下级 %(codes)s 的边界会超出这一新边界（共 %(count)s 个）。")
-                % {"codes": "、".join(outside[:10]) + ("等" if len(outside) > 10 else ""), "count": len(outside)}
+                % {"codes": codes, "count": len(outside)}
             )
 
 

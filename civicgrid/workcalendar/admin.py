@@ -118,7 +118,8 @@ class YearStatusFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [
-            (str(status.year), f"{status.year}（{status.label}）") for status in reversed(selectors.year_statuses())
+            (str(status.year), _("%(year)s（%(status)s）") % {"year": status.year, "status": status.label})
+            for status in reversed(selectors.year_statuses())
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:

@@ -6,7 +6,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from civicgrid.regions.services import RegionImportError, regions_import
 
@@ -25,6 +25,11 @@ class Command(BaseCommand):
             for problem in exc.problems:
                 self.stderr.write(str(problem))
             raise CommandError(
-                _("导入被拒绝：%(count)s 个问题，未写入任何数据。") % {"count": len(exc.problems)}
+                ngettext(
+                    "导入被拒绝：%(count)s 个问题，未写入任何数据。",
+                    "导入被拒绝：%(count)s 个问题，未写入任何数据。",
+                    len(exc.problems),
+                )
+                % {"count": len(exc.problems)}
             ) from None
         self.stdout.write(str(report))

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext, pgettext
 
 from civicgrid.workcalendar import working_time
 from civicgrid.workcalendar.selectors import calendar_spans_between, weekday_label
@@ -17,7 +18,7 @@ from civicgrid.workcalendar.working_time import CALENDAR_TZ
 def _format(moment: dt.datetime) -> str:
     local = moment.astimezone(CALENDAR_TZ)
     pattern = "%Y-%m-%d %H:%M" if local.second == 0 and local.microsecond == 0 else "%Y-%m-%d %H:%M:%S"
-    return f"{local.strftime(pattern)}（{weekday_label(local.date())}）"
+    return _("%(moment)s（%(weekday)s）") % {"moment": local.strftime(pattern), "weekday": weekday_label(local.date())}
 
 
 def parse_start(text: str) -> dt.datetime:
@@ -48,13 +49,14 @@ def _positive(text: str | None, *, whole: bool, option: str) -> float | int | No
 
 
 class Command(BaseCommand):
-    help = "计算按工作日历的截止时间（北京时间），用于核对数据库中的日历数据。"
+    help = gettext_noop("计算按工作日历的截止时间（北京时间），用于核对数据库中的日历数据。")
     requires_system_checks: list[str] = []  # a read-only query; nothing to check first
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("start", help='开始时间，如 "2026-09-30 10:00"（北京时间）')
-        parser.add_argument("--working-days", dest="working_days", help="工作日数（开始当天不计）")
-        parser.add_argument("--working-hours", dest="working_hours", help="工作小时数（可带小数）")
+        parser.description = _(self.help)  # translated when the parser is built, in the active language
+        parser.add_argument("start", help=_('开始时间，如 "2026-09-30 10:00"（北京时间）'))
+        parser.add_argument("--working-days", dest="working_days", help=_("工作日数（开始当天不计）"))
+        parser.add_argument("--working-hours", dest="working_hours", help=_("工作小时数（可带小数）"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         start = parse_start(options["start"])
@@ -73,9 +75,12 @@ class Command(BaseCommand):
 
         local_start = start.astimezone(CALENDAR_TZ)
         local_due = due.due_at.astimezone(CALENDAR_TZ)
-        allowance = (
-            _("%(n)s 个工作日") % {"n": days} if days is not None else _("%(n)s 个工作小时") % {"n": f"{hours:g}"}
-        )
+        if days is not None:
+            allowance = ngettext("%(n)s 个工作日", "%(n)s 个工作日", int(days)) % {"n": days}
+        else:
+            # English says "1 working hour" but "1.5 working hours": a fraction takes the plural form.
+            count = int(hours) if hours is not None and float(hours).is_integer() else 2
+            allowance = ngettext("%(n)s 个工作小时", "%(n)s 个工作小时", count) % {"n": f"{hours:g}"}
         self.stdout.write(_("开始：%(start)s") % {"start": _format(start)})
         self.stdout.write(_("时限：%(allowance)s") % {"allowance": allowance})
         self.stdout.write(_("截止：%(due)s，北京时间（Asia/Shanghai）") % {"due": _format(due.due_at)})
@@ -88,7 +93,9 @@ class Command(BaseCommand):
                     days_text = f"{span.first.isoformat()} ~ {span.last.isoformat()}"
                 self.stdout.write(f"  {days_text} {span.label} {span.name}".rstrip())
         if due.estimated:
-            years = "、".join(str(year) for year in working_time.missing_years(local_start.date(), local_due.date()))
+            years = pgettext("列表分隔符", "、").join(
+                str(year) for year in working_time.missing_years(local_start.date(), local_due.date())
+            )
             self.stdout.write(
                 self.style.WARNING(
                     _("注意：%(years)s 年没有完整的日历数据，按周一至周五估算（结果为估算值）。") % {"years": years}
