@@ -179,6 +179,8 @@ def _public_labels() -> dict[str, str]:
         "resume": _("恢复办理"),
         "escalate": _("提级办理"),
         "auto_escalate": _("超时提级办理"),
+        # A dispute's risk signals are internal; the resident sees that it moved up, not why.
+        "risk_escalate": _("提级办理"),
         "deescalate": _("交下级办理"),
         "escalation_request": _("群众申请提级：已记录并转交"),
         "info_added": _("群众补充了信息"),
@@ -189,7 +191,7 @@ def _public_labels() -> dict[str, str]:
 PUBLIC_ACTIONS = (
     "create", "accept", "register", "reject", "merge", "merged_in", "dispatch", "sign_for", "handle",
     "verify_pass", "verify_fail", "close", "follow_up", "reopen", "suspend", "resume", "escalate",
-    "auto_escalate", "deescalate", "escalation_request", "info_added", "reporter_added",
+    "auto_escalate", "risk_escalate", "deescalate", "escalation_request", "info_added", "reporter_added",
 )  # fmt: skip
 
 
@@ -200,7 +202,7 @@ def public_label(event: CaseEvent) -> str | None:
 def event_detail(event: CaseEvent) -> str:
     """The tier when the case arrives or moves between tiers; the unit when a unit acts. Never a person."""
     parts = []
-    moves = {"create", "escalate", "auto_escalate", "deescalate", "escalation_request"}
+    moves = {"create", "escalate", "auto_escalate", "risk_escalate", "deescalate", "escalation_request"}
     if event.action in moves and event.to_tier:
         parts.append(str(Tier(event.to_tier).label))
         if event.region_id is not None and event.region is not None:

@@ -338,7 +338,7 @@ def test_a_group_dispute_is_escalated_at_once_and_the_town_and_police_are_told(
     assert mediation.risk_reasons == [{"signal": "group", "level": "high", "detail": "申请人一方 5 人"}]
     assert (case.tier, case.region) == (Tier.TOWN, world.town_a)  # escalated from the village at once
     assert case.state == State.REPORTED
-    escalation = CaseEvent.objects.get(case=case, action="auto_escalate")
+    escalation = CaseEvent.objects.get(case=case, action="risk_escalate")
     assert escalation.actor is None and escalation.actor_name == "系统"
     assert (escalation.from_tier, escalation.to_tier) == (Tier.VILLAGE, Tier.TOWN)
     subject = f"高风险矛盾纠纷：{case.number} 土地流转租金纠纷"
@@ -352,7 +352,7 @@ def test_a_group_dispute_is_escalated_at_once_and_the_town_and_police_are_told(
     services.party_add(user=personas.town_center, mediation=mediation, data=person(PartyRole.APPLICANT, "村民6"))
     case.refresh_from_db()
     assert case.tier == Tier.TOWN
-    assert CaseEvent.objects.filter(case=case, action="auto_escalate").count() == 1
+    assert CaseEvent.objects.filter(case=case, action="risk_escalate").count() == 1
     assert len(_inbox(personas.town_center, "dispute.high_risk")) == 1
 
 

@@ -364,3 +364,12 @@ def test_stats_page_and_data(client: Client, filed: tuple[str, Case], world: Any
     assert "张三" not in json.dumps(data, ensure_ascii=False)
     for bad in ("0", "37", "x"):
         assert client.get("/stats/data.json", {"months": bad}).status_code == 400
+
+
+def test_risk_escalation_shows_as_a_plain_escalation_to_the_resident() -> None:
+    """A dispute's risk signals are internal: the public timeline says it moved up, not why."""
+    from civicgrid.cases.models import CaseEvent
+    from civicgrid.portal.selectors import PUBLIC_ACTIONS, public_label
+
+    assert "risk_escalate" in PUBLIC_ACTIONS
+    assert public_label(CaseEvent(action="risk_escalate")) == public_label(CaseEvent(action="escalate")) == "提级办理"
