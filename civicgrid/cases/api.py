@@ -265,10 +265,9 @@ class CaseListCreateView(_PagedCaseView):
             raise DRFValidationError({"idempotency_key": [_("幂等键过长（最多 80 个字符）。")]})
         # Keys are scoped to the user: another user's key can neither collide with nor reveal a case.
         scoped = f"api:{self.user.pk}:{key}" if key else None
-        replay = scoped is not None and Case.objects.filter(idempotency_key=scoped).exists()
         data["attachments"] = _uploads(data.get("attachments") or [])
         case = services.case_create(user=self.user, idempotency_key=scoped, **data)
-        if replay:
+        if case.replayed:
             return self.render_case(case, status_code=status.HTTP_200_OK)
         # A new case comes back from the service with its category, places and reporter loaded, and
         # without tags or files when none were sent: render it without asking the database again.

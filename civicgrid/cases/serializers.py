@@ -6,7 +6,8 @@ Input serializers' ``validated_data`` keys are the service's keyword names, so a
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, ClassVar
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -85,6 +86,19 @@ class ReporterSerializer(serializers.Serializer[Any]):
 
 
 class CaseListSerializer(serializers.ModelSerializer[Case]):
+    # ModelSerializer introspects the model afresh for every instance (a case list renders one per row,
+    # case creation one per request): the fields it builds depend on the class alone, so they are built
+    # once per class and each instance gets its own copy (DRF's way for declared fields, at a fraction
+    # of the cost).
+    _built_fields: ClassVar[dict[type, dict[str, serializers.Field[Any, Any, Any, Any]]]] = {}
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        cls = type(self)
+        built = CaseListSerializer._built_fields.get(cls)
+        if built is None:
+            built = CaseListSerializer._built_fields[cls] = super().get_fields()
+        return copy.deepcopy(built)
+
     category = CategoryBriefSerializer(read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     region = RegionBriefSerializer(read_only=True, help_text=_("当前办理中心所在区划"))

@@ -323,7 +323,9 @@ def _initial_tier_region(place: _Place, default_tier: int, with_center: set[int]
 
 
 def _next_number(county_code: str, now: datetime) -> str:
-    """``<county>-<local date>-<sequence>``; the counter row is bumped in the creating transaction."""
+    """``<county>-<local date>-<sequence>``. Numbers are unique, not necessarily gapless: ``case_create``
+    draws one in a statement of its own before its transaction (see there), so a creation that fails
+    afterwards leaves its number unused."""
     day = now.astimezone(LOCAL_TZ).date()
     table = connection.ops.quote_name(CaseCounter._meta.db_table)
     with connection.cursor() as cursor:
@@ -737,11 +739,21 @@ def case_create(
     tier_region = _initial_tier_region(place, row.default_tier, centers)
     settings = CaseSettings.current()
     files = _prepare(attachments, settings)
+    recipients = _center_users(tier_region.pk)  # a read: kept out of the transaction below
 
+    # Every creation in a county on one day bumps the same counter row. Bumped inside the creating
+    # transaction, that row stays locked until the commit and serialises all intake; drawn in its own
+    # autocommitted statement, it is locked for that one statement. Inside a caller's transaction there
+    # is no separate statement to be had: the number is drawn there, as late as possible.
+    now = timezone.now()
+    number = None if connection.in_atomic_block else _next_number(place.city.code[:6], now)
     written: list[str] = []
     try:
         with transaction.atomic():
             case = _create(
+                now=now,
+                number=number,
+                recipients=recipients,
                 user=user,
                 title=title,
                 description=description,
@@ -778,6 +790,9 @@ def case_create(
 
 def _create(
     *,
+    now: datetime,
+    number: str | None,
+    recipients: list[User],
     user: User | None,
     title: str,
     description: str,
@@ -799,13 +814,12 @@ def _create(
     centers: set[int],
 ) -> Case:
     """The writes of ``case_create``, in as few round trips as possible (intake is the busiest path)."""
-    now = timezone.now()
     created_at = reported_at or now
     if reporter is not None:
         reporter.created_at = created_at
         reporter.save()
     case = Case(
-        number=_next_number(place.city.code[:6], now),
+        number=number or _next_number(place.city.code[:6], now),
         title=title,
         description=description,
         category=category,
@@ -859,7 +873,7 @@ def _create(
         case,
         _("新事件待受理：%(number)s") % {"number": case.number},
         _("%(title)s（%(category)s）") % {"title": case.title, "category": category.name},
-        recipients=_center_users(tier_region.pk),
+        recipients=recipients,
         exclude=user,
     )
     return case

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,8 +55,29 @@ class RouteResult:
 
     def regions(self) -> list[Region]:
         """The chain as Region rows, root first."""
-        by_id = Region.objects.in_bulk(list(self.chain_ids))
-        return [by_id[pk] for pk in self.chain_ids if pk in by_id]
+        # The index this result came from keeps the rows it has loaded (fresh instances are handed out):
+        # they belong to the same regions generation as the routing itself, so case intake, which routes
+        # and then loads the chain on every call, asks the database once per generation, not per point.
+        rows: _RowCache | None = getattr(self, "_rows", None)
+        if rows is None:
+            by_id = Region.objects.in_bulk(list(self.chain_ids))
+            return [by_id[pk] for pk in self.chain_ids if pk in by_id]
+        missing = [pk for pk in self.chain_ids if pk not in rows.values]
+        if missing:
+            names = [f.attname for f in Region._meta.concrete_fields]
+            loaded = Region.objects.filter(pk__in=missing).values_list(*names)
+            with _lock:
+                rows.names = names  # set before any row, for readers outside the lock
+                rows.values.update((values[0], tuple(values)) for values in loaded)
+        return [
+            Region.from_db(Region.objects.db, rows.names, rows.values[pk]) for pk in self.chain_ids if pk in rows.values
+        ]
+
+
+@dataclass
+class _RowCache:
+    names: list[str] = field(default_factory=list)
+    values: dict[int, tuple[Any, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,7 @@ class _Snapshot:
     chains: dict[int, tuple[int, ...]]
     # Bounding boxes (min_lon, min_lat, max_lon, max_lat) of the root regions, for "far outside the city".
     outline: np.ndarray
+    rows: _RowCache = field(default_factory=lambda: _RowCache())
 
 
 _lock = threading.Lock()
@@ -201,7 +223,10 @@ def route_point(lon: float, lat: float, *, crs: str = WGS84) -> RouteResult:
     if located.position < 0:
         return RouteResult(UNROUTED, None, (), located.distance_m, lon_w, lat_w)
     grid_id = snapshot.index.grid_id(located.position)
-    return RouteResult(located.status, grid_id, snapshot.chains[grid_id], located.distance_m, lon_w, lat_w)
+    result = RouteResult(located.status, grid_id, snapshot.chains[grid_id], located.distance_m, lon_w, lat_w)
+    if snapshot.token is not None:  # a cached index (see _snapshot_now): its rows may be reused
+        object.__setattr__(result, "_rows", snapshot.rows)  # not a field: equality and asdict stay as they were
+    return result
 
 
 def route_points(lons: np.ndarray, lats: np.ndarray, *, crs: str = WGS84) -> np.ndarray:
