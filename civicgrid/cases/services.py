@@ -27,6 +27,7 @@ from django.db.models import Case as CaseWhen
 from django.db.models import CharField, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from civicgrid.cases.attachments import clean_upload, read_limited
 from civicgrid.cases.models import (
@@ -1624,7 +1625,12 @@ def case_add_info(
                 "case.info_added",
                 case,
                 _("群众补充信息：%(number)s") % {"number": case.number},
-                _("%(title)s：群众补充了信息（照片 %(n)d 张），请查看事件。") % {"title": case.title, "n": len(rows)},
+                ngettext(
+                    "%(title)s：群众补充了信息（照片 %(n)d 张），请查看事件。",
+                    "%(title)s：群众补充了信息（照片 %(n)d 张），请查看事件。",
+                    len(rows),
+                )
+                % {"title": case.title, "n": len(rows)},
                 recipients=[
                     *_center_users(case.region_id),
                     *([case.owner] if case.owner else []),
@@ -1982,11 +1988,12 @@ def _notify_deadlines(rows: list[_Due], status: str, event: str) -> None:
     for key, group in groups.items():
         lines = [f"{names[row.pk][0]} {names[row.pk][1]}" for row in group[:50]]
         if len(group) > 50:
-            lines.append(_("……共 %(n)d 件") % {"n": len(group)})
+            lines.append(ngettext("……共 %(n)d 件", "……共 %(n)d 件", len(group)) % {"n": len(group)})
         first = names[group[0].pk][0]
         notification_queue(
             event=event,
-            subject=_("%(n)d 件事件%(label)s") % {"n": len(group), "label": label},
+            subject=ngettext("%(n)d 件事件%(label)s", "%(n)d 件事件%(label)s", len(group))
+            % {"n": len(group), "label": label},
             body="\n".join(lines),
             recipients=[users[uid] for uid in sorted(key) if uid in users],
             link=f"/cases/{first}/" if len(group) == 1 else f"/cases/?deadline={status}",
