@@ -1,4 +1,5 @@
-"""Building the demo city into the database: regions, departments, centers, grid workers, demo logins.
+"""Building the demo city into the database: regions, departments, centers, grid workers, demo logins
+and sample casework (``casework.py``).
 
 ``demo_build`` goes through the regions and people services, so the demo passes the same validation,
 invariants and audit as real data. Running it again restores the demo city instead of duplicating it.
@@ -14,6 +15,7 @@ from axes.models import AccessAttempt
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from civicgrid.demo.casework import casework_build
 from civicgrid.demo.city import CITY_CODE, CITY_NAME, DEFAULT_SEED, city_features
 from civicgrid.people.models import (
     ADMIN_ROLES,
@@ -117,6 +119,7 @@ class DemoSummary:
     centers: int
     grid_workers: int
     users_created: int
+    cases_created: int
     seconds: float
 
 
@@ -171,6 +174,7 @@ def demo_build(*, seed: int = DEFAULT_SEED) -> DemoSummary:
         grids = sorted((r for r in regions.values() if r.kind == Kind.GRID), key=lambda r: r.code)
         created |= _ensure_grid_workers(actor=security_admin, grids=grids, seed=seed)
         created |= _ensure_demo_logins(actor=security_admin, regions=regions, units=units, fresh=created)
+        cases_created = casework_build(seed=seed)
     return DemoSummary(
         seed=seed,
         regions_created=report.created,
@@ -180,6 +184,7 @@ def demo_build(*, seed: int = DEFAULT_SEED) -> DemoSummary:
         centers=centers,
         grid_workers=len(grids),
         users_created=len(created),
+        cases_created=cases_created,
         seconds=time.perf_counter() - started,
     )
 
