@@ -151,7 +151,7 @@ def test_stats_page_draws_charts_and_english_report_page(
     screenshot(page, "01-stats")
 
     page.goto(live_server.url + "/report/")
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the switch posts the form and redirects back
+        page.select_option("select[name=language]", "en")
     assert page.locator("html").get_attribute("lang") == "en"
     screenshot(page, "02-report-en")
