@@ -93,7 +93,7 @@ class _Categories:
             if len(named) == 1:
                 return named[0], ""
         scored = sorted(
-            ((similarity(text, f"{c.name} {getattr(c, 'keywords', '')}"), c) for c in self.rows),
+            ((similarity(text, f"{c.name} {c.keywords}"), c) for c in self.rows),
             key=lambda pair: -pair[0],
         )
         if scored and scored[0][0] >= KEYWORD_THRESHOLD and (len(scored) == 1 or scored[1][0] < scored[0][0]):

@@ -13,31 +13,8 @@ from civicgrid.cases.models import Case
 from civicgrid.cases.tests.conftest import IN_GRID_A1_1, IN_GRID_A2_1
 from civicgrid.conftest import PERSONA_PASSWORD
 
-# serialized_rollback: the seeded rows (working calendar, categories) come back after the flush.
+# The seeded rows (working calendar, categories) come back after an earlier test's flush: civicgrid/conftest.py.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(autouse=True)
-def _working_calendar(db: None) -> None:
-    """The seeded working hours and calendar year, which another transactional test's flush can take away.
-
-    ``serialized_rollback`` should bring them back, but once Playwright's sync API runs an event loop in
-    this thread Django's ``connections`` hands out new connection objects (asgiref's Local is
-    context-bound) without the contents serialised at setup, so nothing is restored. Reported to the
-    lead for civicgrid/testing/browser.py; meanwhile the calendar is put back through its own services.
-    """
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from civicgrid.workcalendar.models import CalendarYear, WorkingPeriod
-    from civicgrid.workcalendar.services import calendar_year_load_from_package, working_hours_set
-
-    if not WorkingPeriod.objects.exists():
-        working_hours_set(periods=[(dt.time(8, 30), dt.time(12, 0)), (dt.time(14, 0), dt.time(17, 30))])
-    year = timezone.localdate().year
-    if not CalendarYear.objects.filter(year=year).exists():
-        calendar_year_load_from_package(year=year)
 
 
 def log_in(pg: Any, base: str, username: str, path: str) -> None:

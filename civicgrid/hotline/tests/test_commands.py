@@ -19,7 +19,6 @@ from civicgrid.hotline.models import HotlineSource
 # a test transaction would not survive: these tests commit instead.
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("seeded"),
     pytest.mark.usefixtures("categories"),
 ]
 NOW = dt.datetime(2025, 11, 28, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -16,7 +16,7 @@ from civicgrid.cases.models import Case, Channel
 from civicgrid.open311.services import open311_client_add
 from civicgrid.portal.tests.fixtures import IN_GRID_A1_1
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_civicbot_files_and_georeport_reads_back(live_server: Any, categories: Any, world: Any) -> None:

@@ -14,7 +14,7 @@ from civicgrid.open311.services import client_for_key
 
 # The console entry point closes database connections when a command ends (as manage.py does), which
 # a test transaction would not survive: these tests commit instead.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_add_prints_the_key_once_and_stores_its_hash(capsys: pytest.CaptureFixture[str]) -> None:

@@ -73,37 +73,6 @@ def categories(world: Any) -> Any:
     return Rows
 
 
-@pytest.fixture(scope="session", autouse=True)
-def seed_snapshot(django_db_setup: None, django_db_blocker: Any) -> str:
-    """The freshly migrated database (seeded code tables, the working calendar, portal limits), captured
-    before any transactional test flushes it."""
-    from django.db import connections
-
-    with django_db_blocker.unblock():
-        connection = connections["default"]
-        return str(getattr(connection, "_test_serialized_contents", "") or connection.creation.serialize_db_to_string())
-
-
-@pytest.fixture
-def seeded(transactional_db: None, seed_snapshot: str) -> None:
-    """For transactional tests: put the migrations' seed rows back when an earlier transactional test's
-    flush removed them. Django's serialized_rollback restores them only while the thread keeps its
-    original connection object, which Playwright's event loop replaces."""
-    from django.core import serializers
-    from django.db import connection, transaction
-
-    from civicgrid.portal.models import RateLimit
-
-    if RateLimit.objects.exists() or not seed_snapshot:
-        return
-    # Content types and permissions come back by themselves after a flush (post_migrate).
-    skip = {"contenttypes.contenttype", "auth.permission"}
-    with transaction.atomic(), connection.constraint_checks_disabled():
-        for item in serializers.deserialize("json", seed_snapshot):
-            if item.object._meta.label_lower not in skip:
-                item.save()
-
-
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
     """Per-process caches (the working calendar, Django's cache) must not outlive a test's database rows."""

@@ -14,7 +14,7 @@ from civicgrid.cases import services as case_services
 from civicgrid.cases.models import Attachment, Case, State
 from civicgrid.portal.tests.fixtures import IN_GRID_A1_1, jpeg_with_gps
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _wait_for_map(page: Any) -> None:
