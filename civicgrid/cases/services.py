@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from civicgrid.cases import fastcreate
 from civicgrid.cases.attachments import clean_upload, read_limited
 from civicgrid.cases.models import (
     ANNOTATION_ACTIONS,
@@ -279,6 +280,11 @@ def _locate(lon: float | None, lat: float | None, region: Region | None, crs: st
     if region is not None:
         return _place_from_chain([*region.ancestors(), region], status, lon, lat)
     return _place_from_chain([], status, lon, lat)
+
+
+def _county_code(place: _Place) -> str:
+    """The county part of case numbers: the first six digits of the city's code."""
+    return place.city.code[:6]
 
 
 def _area_code(place: _Place) -> str:
@@ -666,6 +672,18 @@ def _reported_at(value: datetime | None) -> datetime | None:
     return min(value, now)
 
 
+_KEY_SQL = f'SELECT id FROM "{Case._meta.db_table}" WHERE idempotency_key = %s'  # noqa: S608 -- metadata
+
+
+def _case_with_key(key: str) -> Case | None:
+    """The case created with this idempotency key, if any. Nearly every request asks and nearly always
+    gets nothing: the question is plain SQL, the ORM only loads the rare hit."""
+    with connection.cursor() as cursor:
+        cursor.execute(_KEY_SQL, [key])
+        row = cursor.fetchone()
+    return None if row is None else Case.objects.get(pk=row[0])
+
+
 def case_create(
     *,
     user: User | None,
@@ -706,7 +724,7 @@ def case_create(
     if key is not None:
         if len(key) > 100:
             raise ValidationError({"idempotency_key": _("幂等键过长。")})
-        existing = Case.objects.filter(idempotency_key=key).first()
+        existing = _case_with_key(key)
         if existing is not None:
             existing.replayed = True
             return existing
@@ -747,7 +765,9 @@ def case_create(
     # autocommitted statement, it is locked for that one statement. Inside a caller's transaction there
     # is no separate statement to be had: the number is drawn there, as late as possible.
     now = timezone.now()
-    number = None if connection.in_atomic_block else _next_number(place.city.code[:6], now)
+    # On PostgreSQL a case without tags or files is written in one statement that also draws the number.
+    fast = fastcreate.supported() and not tag_names and not files
+    number = None if fast or connection.in_atomic_block else _next_number(_county_code(place), now)
     written: list[str] = []
     try:
         with transaction.atomic():
@@ -774,6 +794,7 @@ def case_create(
                 reported_at=reported_at,
                 settings=settings,
                 centers=centers,
+                fast=fast,
             )
     except IntegrityError:
         _discard(written)
@@ -813,14 +834,16 @@ def _create(
     reported_at: datetime | None,
     settings: CaseSettings,
     centers: set[int],
+    fast: bool = False,
 ) -> Case:
-    """The writes of ``case_create``, in as few round trips as possible (intake is the busiest path)."""
+    """The writes of ``case_create``, in as few round trips as possible (intake is the busiest path).
+
+    ``fast``: one statement on PostgreSQL (``fastcreate``), for a case without tags or files."""
     created_at = reported_at or now
     if reporter is not None:
         reporter.created_at = created_at
-        reporter.save()
     case = Case(
-        number=number or _next_number(place.city.code[:6], now),
+        number=number or "",
         title=title,
         description=description,
         category=category,
@@ -847,15 +870,7 @@ def _create(
         updated_at=now,
     )
     stage_run = _plan_stage(case, now, settings, centers)
-    case.save()
-    if stage_run is not None:
-        stage_run.save()
-    if reporter is not None:
-        reporter.case = case
-        reporter.save(update_fields=["case"])
-    if tag_names:
-        case.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
-    CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         at=created_at,
         actor=user,
@@ -868,7 +883,33 @@ def _create(
         region=tier_region,
         data={"channel": channel, "location_status": place.status, "attachments": len(files)},
     )
-    _store(case, files, user=user, purpose=AttachmentPurpose.REPORT, now=now, written=written)
+    if fast:
+        fastcreate.create_case_rows(
+            county_code=_county_code(place),
+            day=now.astimezone(LOCAL_TZ).date(),
+            reporter=reporter,
+            case=case,
+            stage=stage_run,
+            event=event,
+        )
+    else:
+        if reporter is not None:
+            reporter.save()
+            case.reporter = reporter
+        if not case.number:
+            case.number = _next_number(_county_code(place), now)
+        case.save()
+        if stage_run is not None:
+            stage_run.case = case
+            stage_run.save()
+        if reporter is not None:
+            reporter.case = case
+            reporter.save(update_fields=["case"])
+        if tag_names:
+            case.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
+        event.case = case
+        event.save()
+        _store(case, files, user=user, purpose=AttachmentPurpose.REPORT, now=now, written=written)
     _notify(
         "case.reported",
         case,
