@@ -6,8 +6,7 @@ Input serializers' ``validated_data`` keys are the service's keyword names, so a
 
 from __future__ import annotations
 
-import copy
-from typing import Any, ClassVar
+from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +30,7 @@ from civicgrid.cases.models import (
     Tier,
 )
 from civicgrid.cases.selectors import DEADLINE_FILTERS
+from civicgrid.core.serializers import CheapFieldCopy
 from civicgrid.people.models import Unit
 from civicgrid.regions.models import Level, Region
 
@@ -43,9 +43,11 @@ VERSION_HELP = _("客户端读到的事件版本号（detail 中的 version）�
 
 # The small nested pieces are plain serializers: a ModelSerializer introspects its model on every
 # instantiation, which showed up in the profile of case creation (one detail rendered per request).
+# The serializers rendered or parsed on every case creation copy their fields the cheap way (CheapFieldCopy:
+# built once per class, no per-instance deepcopy); their fields depend on the class alone.
 
 
-class CategoryBriefSerializer(serializers.Serializer[Category]):
+class CategoryBriefSerializer(CheapFieldCopy, serializers.Serializer[Category]):
     code = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
     kind = serializers.ChoiceField(choices=CategoryKind.choices, read_only=True)
@@ -60,13 +62,13 @@ class CategorySerializer(serializers.ModelSerializer[Category]):
         read_only_fields = fields
 
 
-class RegionBriefSerializer(serializers.Serializer[Region]):
+class RegionBriefSerializer(CheapFieldCopy, serializers.Serializer[Region]):
     code = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
     level = serializers.ChoiceField(choices=Level.choices, read_only=True)
 
 
-class UnitBriefSerializer(serializers.Serializer[Unit]):
+class UnitBriefSerializer(CheapFieldCopy, serializers.Serializer[Unit]):
     code = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
     kind = serializers.CharField(read_only=True, help_text=_("部门类别，如 police、urban_management"))
@@ -85,20 +87,7 @@ class ReporterSerializer(serializers.Serializer[Any]):
 # --- cases ----------------------------------------------------------------------------------------
 
 
-class CaseListSerializer(serializers.ModelSerializer[Case]):
-    # ModelSerializer introspects the model afresh for every instance (a case list renders one per row,
-    # case creation one per request): the fields it builds depend on the class alone, so they are built
-    # once per class and each instance gets its own copy (DRF's way for declared fields, at a fraction
-    # of the cost).
-    _built_fields: ClassVar[dict[type, dict[str, serializers.Field[Any, Any, Any, Any]]]] = {}
-
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        cls = type(self)
-        built = CaseListSerializer._built_fields.get(cls)
-        if built is None:
-            built = CaseListSerializer._built_fields[cls] = super().get_fields()
-        return copy.deepcopy(built)
-
+class CaseListSerializer(CheapFieldCopy, serializers.ModelSerializer[Case]):
     category = CategoryBriefSerializer(read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     region = RegionBriefSerializer(read_only=True, help_text=_("当前办理中心所在区划"))
@@ -123,7 +112,7 @@ class CaseListSerializer(serializers.ModelSerializer[Case]):
         return selectors.reporter_masked(obj)
 
 
-class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+class AttachmentSerializer(CheapFieldCopy, serializers.ModelSerializer[Attachment]):
     url = serializers.SerializerMethodField(help_text=_("下载地址（需能查看该事件）"))
 
     class Meta:
@@ -259,7 +248,7 @@ class CaseFilterSerializer(serializers.Serializer[Any]):
 # --- input: create -------------------------------------------------------------------------------
 
 
-class CaseCreateSerializer(serializers.Serializer[Any]):
+class CaseCreateSerializer(CheapFieldCopy, serializers.Serializer[Any]):
     """A new case taken in by staff (grid patrol, walk-in) or a trusted system (hotline, sensor)."""
 
     title = serializers.CharField(max_length=200)
