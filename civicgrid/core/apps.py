@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "civicgrid.core"
     label = "core"
     verbose_name = _("基础")
+
+    def ready(self) -> None:
+        from civicgrid.core import generations
+
+        generations.connect_signals()

@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from civicgrid.core import generations
 from civicgrid.people.models import REGION_SCOPED_ROLES, UNIT_SCOPED_ROLES, Role
 
 if TYPE_CHECKING:
@@ -79,30 +80,44 @@ def _is_active(user: Any) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
+def _load_grants(user_pk: int) -> tuple[Grant, ...]:
+    from civicgrid.people.models import RoleAssignment
+
+    rows = RoleAssignment.objects.filter(user_id=user_pk).select_related("region").order_by("id")
+    return tuple(
+        Grant(
+            role=row.role,
+            region_id=row.region_id,
+            region_code=row.region.code if row.region is not None else None,
+            unit_id=row.unit_id,
+        )
+        for row in rows
+    )
+
+
+# Across requests: kept while roles, users and region codes stay as they were (see core.generations).
+_grants_by_user: generations.KeyedGenerationCache[int, tuple[Grant, ...]] = generations.KeyedGenerationCache(
+    ("people_roleassignment", "people_user", generations.REGIONS), _load_grants, maxsize=8192
+)
+
+
 def grants(user: Any) -> tuple[Grant, ...]:
-    """The user's role assignments (empty for anonymous or inactive users), cached on the user object."""
+    """The user's role assignments (empty for anonymous or inactive users), cached on the user object
+    and, within requests, per process across requests."""
     if not _is_active(user):
         return ()
     cached = getattr(user, _ROLES_CACHE_ATTR, None)
     if cached is None:
-        from civicgrid.people.models import RoleAssignment
-
-        rows = RoleAssignment.objects.filter(user_id=user.pk).select_related("region").order_by("id")
-        cached = tuple(
-            Grant(
-                role=row.role,
-                region_id=row.region_id,
-                region_code=row.region.code if row.region is not None else None,
-                unit_id=row.unit_id,
-            )
-            for row in rows
-        )
+        # Outside a request the token query would cost as much as the one query it saves.
+        shared = generations.in_scope() and user.pk is not None
+        cached = _grants_by_user.get(user.pk) if shared else _load_grants(user.pk)
         setattr(user, _ROLES_CACHE_ATTR, cached)
     return tuple(cached)
 
 
 def forget_roles(user: Any) -> None:
     """Drop the cached role assignments of this user object (after a role change)."""
+    generations.clear()  # the request reads the roles' token again (bulk writes send no signal)
     if user is not None and hasattr(user, _ROLES_CACHE_ATTR):
         delattr(user, _ROLES_CACHE_ATTR)
 

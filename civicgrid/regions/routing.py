@@ -4,9 +4,10 @@
 built from the region table.
 
 Freshness: the database keeps one ``RegionGeneration`` row whose random token triggers change in the
-same transaction as any write to regions (migration 0002). Every call reads that row (one primary-key
-SELECT, well under a millisecond) and rebuilds the index when the token differs from the one it was
-built from, so an import committed by another process is seen on the next call. Set
+same transaction as any write to regions (migration 0002). Every call reads that row (in the one query
+for all data generation tokens, at most once per request: ``civicgrid.core.generations``) and rebuilds
+the index when the token differs from the one it was built from, so an import committed by another
+process is seen on the next call (the next request). Set
 ``settings.CIVICGRID["ROUTING_GENERATION_CHECK_SECONDS"]`` above 0 to check at most that often instead
 (a bounded window of staleness across processes in exchange for no query per call). Within a process,
 ``regions_import`` also drops the index at once, so the next call rebuilds whatever that setting says.
@@ -32,12 +33,12 @@ from typing import Any
 import numpy as np
 import shapely
 from django.conf import settings
-from django.db import connection
 from django.utils.translation import gettext as _
 
+from civicgrid.core import generations
 from civicgrid.regions.coords import WGS84, CoordinateError, check_crs, check_lon_lat, to_wgs84
 from civicgrid.regions.gridindex import INSIDE, METRES_PER_DEGREE, SNAPPED, UNROUTED, GridIndex
-from civicgrid.regions.models import Level, Region, RegionGeneration
+from civicgrid.regions.models import Level, Region
 
 __all__ = ["INSIDE", "SNAPPED", "UNROUTED", "RouteResult", "invalidate", "route_point", "route_points"]
 
@@ -104,17 +105,12 @@ def invalidate() -> None:
     global _snapshot
     with _lock:
         _snapshot = None
-
-
-_TOKEN_SQL = f"SELECT token FROM {RegionGeneration._meta.db_table} WHERE id = 1"  # noqa: S608 (no input)
+    generations.clear()  # a request that wrote regions reads their token again
 
 
 def _current_token() -> str | None:
-    # Plain SQL: building the same query through the ORM costs ten times the query itself.
-    with connection.cursor() as cursor:
-        cursor.execute(_TOKEN_SQL)
-        row = cursor.fetchone()
-    return None if row is None else str(row[0])
+    # Read with every other data generation token, at most once per request (civicgrid.core.generations).
+    return generations.token(generations.REGIONS)
 
 
 def _snapshot_now() -> _Snapshot:
