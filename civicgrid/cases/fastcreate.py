@@ -14,6 +14,7 @@ The column lists and values come from the models' own field definitions (``pre_s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,10 +40,15 @@ class _Insert:
 
 Override = tuple[str, list[Any]]  # an SQL expression and its parameters
 
+_NUMBER = "(SELECT number FROM c)"
 
-def _values(obj: models.Model, overrides: dict[str, Override]) -> tuple[list[str], list[str], list[Any]]:
+
+def _values(
+    obj: models.Model, overrides: dict[str, Override], number_slot: str | None = None
+) -> tuple[list[str], list[str], list[Any]]:
     """Columns, value expressions and parameters of ``obj``'s INSERT; ``overrides`` maps an attname to
-    an SQL expression (e.g. a reference to another part of the statement) instead of the field's value."""
+    an SQL expression (e.g. a reference to another part of the statement) instead of the field's value.
+    ``number_slot``: text that stands for the case number in text and JSON values (replaced in SQL)."""
     quote = connection.ops.quote_name
     columns: list[str] = []
     values: list[str] = []
@@ -57,22 +63,54 @@ def _values(obj: models.Model, overrides: dict[str, Override]) -> tuple[list[str
         if f.primary_key:
             continue  # drawn by the database
         columns.append(quote(f.column))
+        value = f.pre_save(obj, add=True)
+        if number_slot is not None and isinstance(f, models.JSONField):
+            text = json.dumps(value, cls=f.encoder)
+            if number_slot in text:  # a number is digits and hyphens: nothing to escape in JSON
+                values.append(f"replace(%s, %s, {_NUMBER})::jsonb")
+                params.extend([text, number_slot])
+                continue
+        elif number_slot is not None and isinstance(value, str) and number_slot in value:
+            values.append(f"replace(%s, %s, {_NUMBER})")
+            params.extend([value, number_slot])
+            continue
         values.append("%s")
-        params.append(f.get_db_prep_save(f.pre_save(obj, add=True), connection))
+        params.append(f.get_db_prep_save(value, connection))
     return columns, values, params
 
 
-def _insert(name: str, rows: Sequence[models.Model], overrides: dict[str, Override], returning: str = "id") -> _Insert:
+def _insert(
+    name: str,
+    rows: Sequence[models.Model],
+    overrides: dict[str, Override],
+    returning: str = "id",
+    number_slot: str | None = None,
+) -> _Insert:
     columns: list[str] = []
     tuples: list[str] = []
     params: list[Any] = []
     for row in rows:
-        columns, values, row_params = _values(row, overrides)
+        columns, values, row_params = _values(row, overrides, number_slot)
         tuples.append(f"({', '.join(values)})")
         params.extend(row_params)
     table = connection.ops.quote_name(rows[0]._meta.db_table)
-    sql = f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(tuples)} RETURNING {returning})"  # noqa: S608 -- names from model metadata
+    sql = (
+        f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 -- names from model metadata
+        f"VALUES {', '.join(tuples)} RETURNING {returning})"
+    )
     return _Insert(name, sql, params)
+
+
+def _fill_number(row: models.Model, slot: str, number: str) -> None:
+    """What the statement did to the stored values, done to the Python object."""
+    for f in row._meta.local_concrete_fields:
+        value = getattr(row, f.attname)
+        if isinstance(f, models.JSONField):
+            text = json.dumps(value, cls=f.encoder)
+            if slot in text:
+                setattr(row, f.attname, json.loads(text.replace(slot, number)))
+        elif isinstance(value, str) and slot in value:
+            setattr(row, f.attname, value.replace(slot, number))
 
 
 def _saved(obj: models.Model, pk: int) -> None:
@@ -90,11 +128,14 @@ def create_case_rows(
     stage: CaseStage | None,
     event: CaseEvent,
     others: Sequence[Sequence[models.Model]] = (),
+    number_slot: str | None = None,
 ) -> None:
     """Insert a new case and what belongs to it in one statement; sets the primary keys and the number.
 
     ``case.number`` is drawn from the day counter of ``county_code`` in the same statement. ``others``:
-    further groups of rows of one model each (inbox rows, outbox rows) that only need to be written.
+    further groups of rows of one model each (inbox rows, outbox rows) that only need to be written;
+    ``number_slot`` in their text and JSON values stands for the number drawn (replaced in the
+    statement, and in the Python objects afterwards; their primary keys are not read back).
     Raises ``IntegrityError`` (nothing written) like the ORM would, e.g. on a duplicate idempotency key.
     """
     quote = connection.ops.quote_name
@@ -126,7 +167,7 @@ def create_case_rows(
     parts.append(_insert("e", [event], {"case_id": case_id}))
     for i, group in enumerate(others):
         if group:
-            parts.append(_insert(f"o{i}", group, {}))
+            parts.append(_insert(f"o{i}", group, {}, number_slot=number_slot))
     selects = ["(SELECT id FROM ids)", "(SELECT number FROM c)"]
     selects.append("(SELECT id FROM r)" if reporter is not None else "NULL")
     selects.append("(SELECT id FROM s)" if stage is not None else "NULL")
@@ -147,3 +188,7 @@ def create_case_rows(
         stage.case = case
     _saved(event, event_id)
     event.case = case
+    if number_slot is not None:
+        for group in others:
+            for row in group:
+                _fill_number(row, number_slot, new_number)

@@ -8,15 +8,17 @@ notifications — all in the same transaction.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -29,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from civicgrid.cases import fastcreate
+from civicgrid.cases import caches, fastcreate
 from civicgrid.cases.attachments import clean_upload, read_limited
 from civicgrid.cases.models import (
     ANNOTATION_ACTIONS,
@@ -70,6 +72,9 @@ from civicgrid.cases.models import (
 from civicgrid.people import authorization as authz
 from civicgrid.people.models import Center, Role, RoleAssignment, Unit, User
 from civicgrid.regions.models import Level, Region
+
+if TYPE_CHECKING:
+    from civicgrid.notifications.services import NotificationRows
 
 __all__ = [
     "AttachmentUpload",
@@ -169,7 +174,7 @@ def _users(*, roles: Iterable[str], region_ids: Iterable[int] = (), unit_ids: It
 
 
 def _center_users(region_id: int | None) -> list[User]:
-    return _users(roles=(Role.CENTER_STAFF, Role.CENTER_HEAD), region_ids=[region_id] if region_id else [])
+    return caches.center_users(region_id)
 
 
 def _unit_users(unit_ids: Iterable[int]) -> list[User]:
@@ -192,19 +197,50 @@ def _notify(
 ) -> int:
     from civicgrid.notifications.services import notification_queue
 
+    kwargs = _notification_kwargs(event, case, subject, body, recipients=recipients, exclude=exclude, emails=emails)
+    return notification_queue(**kwargs) if kwargs is not None else 0
+
+
+def _notification_rows(
+    event: str,
+    case: Case,
+    subject: str,
+    body: str,
+    *,
+    recipients: Iterable[User] = (),
+    exclude: User | None = None,
+    emails: Iterable[str] = (),
+) -> NotificationRows | None:
+    """The rows ``_notify`` would write, not written (None: nobody to tell)."""
+    from civicgrid.notifications.services import notification_rows
+
+    kwargs = _notification_kwargs(event, case, subject, body, recipients=recipients, exclude=exclude, emails=emails)
+    return notification_rows(**kwargs) if kwargs is not None else None
+
+
+def _notification_kwargs(
+    event: str,
+    case: Case,
+    subject: str,
+    body: str,
+    *,
+    recipients: Iterable[User],
+    exclude: User | None,
+    emails: Iterable[str],
+) -> dict[str, Any] | None:
     users = [u for u in recipients if exclude is None or u.pk != exclude.pk]
     emails = [e for e in emails if e]
     if not users and not emails:
-        return 0
-    return notification_queue(
-        event=event,
-        subject=subject,
-        body=body,
-        recipients=users,
-        emails=emails,
-        link=case_link(case),
-        payload={"case": case.number, "state": case.state, "tier": case.tier, "category": case.category.code},
-    )
+        return None
+    return {
+        "event": event,
+        "subject": subject,
+        "body": body,
+        "recipients": users,
+        "emails": emails,
+        "link": case_link(case),
+        "payload": {"case": case.number, "state": case.state, "tier": case.tier, "category": case.category.code},
+    }
 
 
 def _reporter_emails(case: Case) -> list[str]:
@@ -292,9 +328,9 @@ def _area_code(place: _Place) -> str:
 
 
 def _centers(regions: Iterable[Region | None]) -> set[int]:
-    """Which of these regions have a center (one query)."""
-    ids = [r.pk for r in regions if r is not None]
-    return set(Center.objects.filter(region_id__in=ids).values_list("region_id", flat=True)) if ids else set()
+    """Which of these regions have a center."""
+    with_center = caches.center_region_ids()
+    return {r.pk for r in regions if r is not None and r.pk in with_center}
 
 
 def _tier_chain(case: Case, centers: set[int] | None = None) -> list[Region]:
@@ -484,7 +520,7 @@ def _finish(
         new_stage = STAGE_OF_STATE[case.state] or ""
         if restart or new_stage != before.stage or case.tier != before.tier or case.region_id != before.region_id:
             _end_stage(case, now, action)
-            _start_stage(case, now, CaseSettings.current())
+            _start_stage(case, now, caches.case_settings())
     if bump:
         case.version += 1
     case.updated_at = now
@@ -632,8 +668,7 @@ def _resolve_category(category: Category | str | int) -> Category:
     if isinstance(category, Category):
         row: Category | None = category
     else:
-        lookup = Q(code=category) if isinstance(category, str) else Q(pk=category)
-        row = Category.objects.filter(lookup).first()
+        row = caches.category(category)
     if row is None or not row.is_active:
         raise ValidationError({"category": _("事件分类不存在或已停用。")}, code="unknown_category")
     return row
@@ -671,6 +706,10 @@ def _reported_at(value: datetime | None) -> datetime | None:
         raise ValidationError({"reported_at": _("上报时间不能晚于当前时间。")}, code="reported_at")
     return min(value, now)
 
+
+# Stands for the number of a case being created in one statement (fastcreate), which draws the number:
+# random per process, so that no text a resident types can contain it.
+_NUMBER_SLOT = "{number-" + secrets.token_hex(8) + "}"
 
 _KEY_SQL = f'SELECT id FROM "{Case._meta.db_table}" WHERE idempotency_key = %s'  # noqa: S608 -- metadata
 
@@ -756,7 +795,7 @@ def case_create(
     place = _locate(lon, lat, region, crs)
     centers = _centers((place.city, place.town, place.village))
     tier_region = _initial_tier_region(place, row.default_tier, centers)
-    settings = CaseSettings.current()
+    settings = caches.case_settings()
     files = _prepare(attachments, settings)
     recipients = _center_users(tier_region.pk)  # a read: kept out of the transaction below
 
@@ -769,8 +808,11 @@ def case_create(
     fast = fastcreate.supported() and not tag_names and not files
     number = None if fast or connection.in_atomic_block else _next_number(_county_code(place), now)
     written: list[str] = []
+    # The one statement is a transaction of its own; inside a caller's transaction it still needs a
+    # savepoint, so that a duplicate key can be answered below without breaking the caller's.
+    block = transaction.atomic() if not fast or connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with block:
             case = _create(
                 now=now,
                 number=number,
@@ -883,7 +925,15 @@ def _create(
         region=tier_region,
         data={"channel": channel, "location_status": place.status, "attachments": len(files)},
     )
+    subject = _("新事件待受理：%(number)s")
+    body = _("%(title)s（%(category)s）") % {"title": case.title, "category": category.name}
     if fast:
+        # The inbox rows carry the number, which the statement draws: written with a placeholder,
+        # filled in from the RETURNING row (the texts are the same for every recipient).
+        case.number = _NUMBER_SLOT
+        notes = _notification_rows(
+            "case.reported", case, subject % {"number": _NUMBER_SLOT}, body, recipients=recipients, exclude=user
+        )
         fastcreate.create_case_rows(
             county_code=_county_code(place),
             day=now.astimezone(LOCAL_TZ).date(),
@@ -891,7 +941,10 @@ def _create(
             case=case,
             stage=stage_run,
             event=event,
+            others=[notes.inbox, notes.outbox] if notes is not None else [],
+            number_slot=_NUMBER_SLOT,
         )
+        return case
     else:
         if reporter is not None:
             reporter.save()
@@ -910,14 +963,7 @@ def _create(
         event.case = case
         event.save()
         _store(case, files, user=user, purpose=AttachmentPurpose.REPORT, now=now, written=written)
-    _notify(
-        "case.reported",
-        case,
-        _("新事件待受理：%(number)s") % {"number": case.number},
-        _("%(title)s（%(category)s）") % {"title": case.title, "category": category.name},
-        recipients=recipients,
-        exclude=user,
-    )
+    _notify("case.reported", case, subject % {"number": case.number}, body, recipients=recipients, exclude=user)
     return case
 
 
@@ -1126,7 +1172,7 @@ def case_handle(
     try:
         with transaction.atomic():
             case = _begin(user, case, "handle", expected_version, "handle")
-            files = _prepare(attachments, CaseSettings.current(), existing=case.attachments.count())
+            files = _prepare(attachments, caches.case_settings(), existing=case.attachments.count())
             now, before = timezone.now(), _snapshot(case)
             CaseAssignment.objects.filter(case_id=case.pk, role=AssignmentRole.LEAD, active=True).update(handled_at=now)
             case.state = TRANSITIONS[case.state]["handle"]
@@ -1172,7 +1218,7 @@ def case_verify(
     try:
         with transaction.atomic():
             case = _begin(user, case, "verify", expected_version, action)
-            files = _prepare(attachments, CaseSettings.current(), existing=case.attachments.count())
+            files = _prepare(attachments, caches.case_settings(), existing=case.attachments.count())
             now, before = timezone.now(), _snapshot(case)
             case.state = TRANSITIONS[case.state][action]
             if not passed:
@@ -1280,7 +1326,7 @@ def case_follow_up(*, user: User | None, case: Case, expected_version: int, sati
 def _resident_dissatisfied(case: Case, now: datetime) -> None:
     """A resident's own "dissatisfied": reopen within the limit, else ask the center to judge."""
     recipients = [*_center_users(case.region_id), *([case.owner] if case.owner else [])]
-    if case.reopen_count < CaseSettings.current().resident_reopen_limit:
+    if case.reopen_count < caches.case_settings().resident_reopen_limit:
         _reopen(case, user=None, now=now, reason=_("群众回访不满意，自动重新办理"), actor_name=SYSTEM_NAME)
         _notify(
             "case.reopened",
@@ -1366,7 +1412,7 @@ def case_resume(*, user: User, case: Case, expected_version: int, note: str = ""
     case.suspended_from_state = ""
     row = CaseStage.objects.filter(case_id=case.pk, ended_at__isnull=True).order_by("-id").first()
     if row is not None:
-        settings = CaseSettings.current()
+        settings = caches.case_settings()
         excluded = _suspensions(case, row.started_at)
         due = _due(row.started_at, row.limit_amount, row.limit_unit, excluded)
         row.due_at = due.due_at
@@ -1643,7 +1689,7 @@ def case_add_info(
                 authz.require(user, "case.add_info", case)
             if case.state in _INFO_CLOSED_STATES:
                 raise ValidationError(_("该事件已不予立案或已合并，不能补充信息。"), code="case_closed")
-            files = _prepare(attachments, CaseSettings.current(), existing=case.attachments.count())
+            files = _prepare(attachments, caches.case_settings(), existing=case.attachments.count())
             now = timezone.now()
             rows = _store(case, files, user=user, purpose=AttachmentPurpose.REPORT, now=now, written=written)
             _touch(case, now)
@@ -1705,7 +1751,7 @@ def case_summon(
         raise ValidationError({"units": _("请选择要召集的部门。")}, code="units")
     if any(not u.is_active for u in chosen):
         raise ValidationError({"units": _("部门已停用。")}, code="unit_inactive")
-    hours = float(limit_hours) if limit_hours is not None else float(CaseSettings.current().summons_report_hours)
+    hours = float(limit_hours) if limit_hours is not None else float(caches.case_settings().summons_report_hours)
     if not hours > 0:
         raise ValidationError({"limit_hours": _("报到时限必须大于零。")})
     now = timezone.now()
@@ -1803,7 +1849,7 @@ def attachment_add(
         with transaction.atomic():
             case = _lock(case)
             authz.require(user, "case.attachment_add", case)
-            files = _prepare([(filename, content)], CaseSettings.current(), existing=case.attachments.count())
+            files = _prepare([(filename, content)], caches.case_settings(), existing=case.attachments.count())
             now = timezone.now()
             (row,) = _store(case, files, user=user, purpose=purpose, now=now, written=written)
             CaseEvent.objects.create(
@@ -1902,7 +1948,7 @@ def case_deadline_sweep(*, now: datetime | None = None, batch: int | None = None
     transaction whose rows are claimed with SKIP LOCKED, so several workers can sweep at once.
     """
     now = now or timezone.now()
-    size = batch or CaseSettings.current().sweep_batch
+    size = batch or caches.case_settings().sweep_batch
     total = 0
     for _round in range(max_batches):
         with transaction.atomic():
@@ -2049,7 +2095,7 @@ def _auto_escalate(pk: int, now: datetime) -> None:
         _mark([due], DeadlineStatus.RED, now)
         case.refresh_from_db()
     target = _tier_above(case)
-    if target is None or "escalate" not in TRANSITIONS[case.state] or not CaseSettings.current().auto_escalate:
+    if target is None or "escalate" not in TRANSITIONS[case.state] or not caches.case_settings().auto_escalate:
         Case.objects.filter(pk=pk).update(next_check_at=None)
         return
     _move_tier(

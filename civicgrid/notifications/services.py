@@ -3,9 +3,11 @@ rows (the worker's job), marking inbox items read, retrying failed deliveries.""
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.audit.services import audit_record
+from civicgrid.core.generations import GenerationCache
 from civicgrid.core.jobs import claim
 from civicgrid.people.authorization import require, visible
 from civicgrid.people.models import User
@@ -51,13 +54,32 @@ def retry_delay(attempts: int, *, rand: float | None = None) -> timedelta:
     return timedelta(seconds=ceiling / 2 + ceiling / 2 * share)
 
 
+# Every notification asks which endpoints are active; they change only when an administrator edits one.
+_active_endpoints: GenerationCache[list[WebhookEndpoint]] = GenerationCache(
+    ("notifications_webhookendpoint",), lambda: list(WebhookEndpoint.objects.filter(active=True))
+)
+
+
 def _check_link(link: str) -> None:
     # Rendered as an href in the inbox: only paths on this site (no javascript:, no other hosts).
     if link and (not link.startswith("/") or link.startswith("//") or "\\" in link or len(link) > _LINK_MAX):
         raise ValueError(f"notification link must be a path on this site, got {link!r}")
 
 
-def notification_queue(
+@dataclass
+class NotificationRows:
+    """The rows one notification writes, built but not saved (``notification_rows``)."""
+
+    inbox: list[Notification]
+    outbox: list[OutboxMessage]
+
+    @property
+    def queued(self) -> int:
+        """Inbox rows plus outbox rows that will be sent (dead rows for bad addresses do not count)."""
+        return len(self.inbox) + sum(message.status == Status.PENDING for message in self.outbox)
+
+
+def notification_rows(
     *,
     event: str,
     subject: str,
@@ -66,16 +88,9 @@ def notification_queue(
     emails: Iterable[str] = (),
     link: str = "",
     payload: dict[str, Any] | None = None,
-) -> int:
-    """Queue one notification in the caller's transaction; returns the number of rows queued.
-
-    Writes an inbox row per recipient (visible at once), an e-mail outbox row per address and a
-    webhook outbox row per active endpoint subscribed to ``event``; the worker sends the outbox after
-    commit, so a rolled-back change leaves nothing behind. ``link`` is a path on this site.
-    Webhooks leave the system: ``payload`` must not carry residents' personal data.
-    An address that is not an e-mail address is recorded as a dead row (visible to administrators)
-    rather than failing the caller's change; it is not counted.
-    """
+) -> NotificationRows:
+    """The rows ``notification_queue`` writes, for a caller that writes them itself in the same
+    transaction (the one-statement case intake); same arguments and checks."""
     if not event or len(event) > _EVENT_MAX:
         raise ValueError(f"event must be 1–{_EVENT_MAX} characters, got {event!r}")
     _check_link(link)
@@ -97,26 +112,51 @@ def notification_queue(
             message.last_error = _("电子邮件地址无效。")
         messages.append(message)
     webhook_content = {**content, "payload": payload or {}, "created_at": now}
+    for endpoint in _active_endpoints.get():
+        if endpoint.wants(event):
+            messages.append(
+                OutboxMessage(
+                    channel=Channel.WEBHOOK,
+                    event=event,
+                    target=endpoint.url,
+                    endpoint=copy.copy(endpoint),  # the cached instance is shared: hand out a copy
+                    payload=webhook_content,
+                )
+            )
+    inbox = [
+        Notification(user=user, event=event, subject=subject, body=body, link=link, created_at=now) for user in users
+    ]
+    return NotificationRows(inbox=inbox, outbox=messages)
+
+
+def notification_queue(
+    *,
+    event: str,
+    subject: str,
+    body: str,
+    recipients: Iterable[User] = (),
+    emails: Iterable[str] = (),
+    link: str = "",
+    payload: dict[str, Any] | None = None,
+) -> int:
+    """Queue one notification in the caller's transaction; returns the number of rows queued.
+
+    Writes an inbox row per recipient (visible at once), an e-mail outbox row per address and a
+    webhook outbox row per active endpoint subscribed to ``event``; the worker sends the outbox after
+    commit, so a rolled-back change leaves nothing behind. ``link`` is a path on this site.
+    Webhooks leave the system: ``payload`` must not carry residents' personal data.
+    An address that is not an e-mail address is recorded as a dead row (visible to administrators)
+    rather than failing the caller's change; it is not counted.
+    """
+    rows = notification_rows(
+        event=event, subject=subject, body=body, recipients=recipients, emails=emails, link=link, payload=payload
+    )
     # No savepoint: inside the caller's transaction a failure here rolls the whole change back anyway,
     # and SAVEPOINT + RELEASE would cost two round trips on every queued notification.
     with transaction.atomic(savepoint=False):
-        for endpoint in WebhookEndpoint.objects.filter(active=True):
-            if endpoint.wants(event):
-                messages.append(
-                    OutboxMessage(
-                        channel=Channel.WEBHOOK,
-                        event=event,
-                        target=endpoint.url,
-                        endpoint=endpoint,
-                        payload=webhook_content,
-                    )
-                )
-        Notification.objects.bulk_create(
-            Notification(user=user, event=event, subject=subject, body=body, link=link, created_at=now)
-            for user in users
-        )
-        OutboxMessage.objects.bulk_create(messages)
-    return len(users) + sum(message.status == Status.PENDING for message in messages)
+        Notification.objects.bulk_create(rows.inbox)
+        OutboxMessage.objects.bulk_create(rows.outbox)
+    return rows.queued
 
 
 def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:

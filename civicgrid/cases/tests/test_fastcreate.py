@@ -11,7 +11,7 @@ from django.forms.models import model_to_dict
 from civicgrid.cases import fastcreate
 from civicgrid.cases.models import Case, CaseCounter, CaseEvent, CaseStage, Reporter
 from civicgrid.cases.tests.conftest import bj
-from civicgrid.notifications.models import Notification
+from civicgrid.notifications.models import Notification, OutboxMessage, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +19,14 @@ pytestmark = pytest.mark.django_db
 def _skip_unless_postgres() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("the one-statement path exists on PostgreSQL only")
+
+
+def _json(value: Any) -> str:
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)
 
 
 def _rows(case: Case) -> dict[str, Any]:
@@ -36,6 +44,10 @@ def _rows(case: Case) -> dict[str, Any]:
         "first_reporter_is_linked": case.reporter is None or case.reporter.case_id == case.pk,
         "stages": [clean(s) for s in CaseStage.objects.filter(case=case)],
         "events": [clean(e) for e in CaseEvent.objects.filter(case=case)],
+        "outbox": sorted(
+            (m.channel, m.event, m.target, m.endpoint_id, m.status, _json(m.payload).replace(case.number, "N"))
+            for m in OutboxMessage.objects.filter(payload__payload__case=case.number)
+        ),
         "inbox": sorted(
             (n.user_id, n.event, n.subject.replace(case.number, "N"), n.body, n.link.replace(case.number, "N"))
             for n in Notification.objects.filter(link__contains=case.number)
@@ -50,6 +62,7 @@ def test_same_rows_as_the_orm_path(
 ) -> None:
     _skip_unless_postgres()
     clock.at(bj(2026, 3, 3, 9, 0))
+    WebhookEndpoint.objects.create(name="hook", url="https://hooks.example.com/in", events=["case.reported"])
     extra: dict[str, Any] = {}
     if staff:
         extra.update(user=personas.grid_worker, channel="grid_patrol")
@@ -59,7 +72,9 @@ def test_same_rows_as_the_orm_path(
     monkeypatch.setattr(fastcreate, "supported", lambda: False)
     slow = new_case(idempotency_key="slow", **extra)
     assert (fast.reporter is None) == (not with_reporter)
-    assert _rows(fast) == _rows(slow)
+    fast_rows, slow_rows = _rows(fast), _rows(slow)
+    assert fast_rows == slow_rows
+    assert len(fast_rows["outbox"]) == 1 and fast_rows["inbox"]
     assert fast.number.endswith("-00001") and slow.number.endswith("-00002")
     # What the service hands back (rendered as the 201 response) matches the stored row.
     stored = Case.objects.get(pk=fast.pk)
