@@ -100,10 +100,10 @@ def migrate_and_seed() -> str:
     return token
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(port: int, env: dict[str, str], threads: int = 1) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(  # noqa: S603 -- our own interpreter and arguments
         [sys.executable, "-m", "civicgrid.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2", "--no-migrate", "--no-worker"],
+         "--workers", "2", "--threads", str(threads), "--no-migrate", "--no-worker"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, process_group=0,
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -249,6 +249,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="creations to send after the warm-up")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads (default 4)")
     parser.add_argument("--seconds", type=float, default=60.0, help="stop sending after this long")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (default 1: sync workers)")
     parser.add_argument("--warmup", type=int, default=200, help="creations sent first and not measured")
     parser.add_argument("--inserts", type=int, default=5000, help="rows for the bare INSERT ceiling")
     args = parser.parse_args()
@@ -273,7 +274,7 @@ def main() -> None:
     try:
         token = migrate_and_seed()
         port = free_port()
-        server = start_server(port, env)
+        server = start_server(port, env, args.threads)
         if args.warmup:
             run_load(port, token, args.warmup, args.concurrency, args.seconds)
         result = run_load(port, token, args.requests, args.concurrency, args.seconds)
@@ -282,6 +283,7 @@ def main() -> None:
         latencies = result["latencies"]
         statuses = result["statuses"]
         created = statuses.get(201, 0)
+        print(f"api_create_server: gunicorn 2 workers x {args.threads} thread(s)")
         print(f"api_create_concurrency: {args.concurrency} threads")
         print(f"api_create_requests: {len(latencies)} requests")
         print(f"api_create_created_201: {created} requests")

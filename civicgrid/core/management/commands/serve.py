@@ -32,6 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=os.environ.get("CIVICGRID_THREADS", "1"),  # a string: argparse checks it like typed input
+            help="threads per worker process (default 1, or CIVICGRID_THREADS)",
+        )
         parser.add_argument("--no-migrate", action="store_true", help="do not run migrate first")
         parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
 
@@ -48,6 +54,7 @@ class Command(BaseCommand):
                 {
                     "bind": f"{options['host']}:{options['port']}",
                     "workers": options["workers"],
+                    "threads": options["threads"],
                     "graceful_timeout": 10,
                     "accesslog": None,  # RequestLogMiddleware writes one line per request
                     "logconfig_dict": _gunicorn_logging(),
