@@ -10,4 +10,4 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from civicgrid.core import generations
 
-        generations.connect_signals()
+        generations.watch_writes()

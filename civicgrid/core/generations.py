@@ -4,10 +4,9 @@ soon as a token differs, whoever wrote (this process, another one, the admin, ra
 
 Reading the tokens is one plain-SQL query for all of them (the ORM would cost ten times the query).
 Inside a request (``GenerationScopeMiddleware``) they are read at most once and remembered for the rest
-of the request; a save, delete or many-to-many change of a watched model through the ORM forgets them,
-so a request sees its own writes; after such a write, tokens read inside a transaction are not
-remembered (the transaction may still roll back). A write that sends no signal (``QuerySet.update``,
-``bulk_create``, raw SQL) should be followed by ``clear()`` when the same request reads the cache again.
+of the request; any statement that writes a watched table through Django's connection (ORM saves and
+deletes, ``update()``, ``bulk_create``, raw SQL) forgets them, so a request sees its own writes; after
+such a write, tokens read inside a transaction are not remembered (the transaction may still roll back).
 Outside a request (worker, commands, tests calling services) every read asks the database.
 
 A missing token row (a flushed test database) means "do not cache": the loader runs every time.
@@ -15,6 +14,7 @@ A missing token row (a flushed test database) means "do not cache": the loader r
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterator
@@ -127,30 +127,40 @@ class GenerationScopeMiddleware:
             return self.get_response(request)
 
 
-# --- signals: a request sees its own ORM writes -----------------------------------------------------
+# --- a request sees its own writes ----------------------------------------------------------------
+
+# Statements that may write, and the watched tables' names (``regions_region`` also matches its
+# generation table's name: forgetting once too often costs one token query, never a stale answer).
+_WRITES = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|WITH|TRUNCATE|REPLACE|MERGE)\b", re.IGNORECASE)
+_WATCHED_NAMES = re.compile("|".join(re.escape(table) for table in sorted(WATCHED)))
 
 
-def _written(sender: Any, **kwargs: Any) -> None:
-    clear()
+def _watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Database execute wrapper: inside a request scope, forget the tokens after any statement that may
+    write a watched table (ORM saves and deletes, ``update()``, ``bulk_create``, raw SQL alike)."""
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        if _scope.get() is not None and _WRITES.match(sql) and _WATCHED_NAMES.search(sql):
+            clear()
 
 
-def connect_signals() -> None:
-    """Forget the scope's tokens on every ORM write to a watched table (called from CoreConfig.ready).
+def _install(connection: Any, **kwargs: Any) -> None:
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)
 
-    Receivers are connected per model (proxies included), not for every sender: a receiver for all
-    models would stop Django's fast deletes everywhere."""
-    from django.apps import apps
-    from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    for model in apps.get_models():
-        if model._meta.db_table not in WATCHED:
-            continue
-        uid = f"civicgrid.generations.{model._meta.label}"
-        post_save.connect(_written, sender=model, weak=False, dispatch_uid=uid)
-        post_delete.connect(_written, sender=model, weak=False, dispatch_uid=uid)
-        for field in model._meta.many_to_many:
-            through = field.remote_field.through  # type: ignore[union-attr]
-            m2m_changed.connect(_written, sender=through, weak=False, dispatch_uid=f"{uid}.{field.name}")
+def watch_writes() -> None:
+    """Install ``_watch`` on every database connection (called from CoreConfig.ready).
+
+    A statement wrapper rather than model signals: it also sees writes that send no signal, and
+    receivers of delete signals would cost the watched tables Django's fast deletes."""
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_install, weak=False, dispatch_uid="civicgrid.generations.watch_writes")
+    for alias in connections:
+        _install(connections[alias])
 
 
 # --- caches ----------------------------------------------------------------------------------------

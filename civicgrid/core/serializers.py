@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.core.signals import setting_changed
 from django.utils.functional import Promise
 from rest_framework import fields as drf_fields
+from rest_framework.utils.formatting import lazy_format
 
 if TYPE_CHECKING:
     from rest_framework.serializers import Serializer
@@ -91,6 +92,7 @@ class _Plan:
     nested: tuple[str, ...] = ()
     children: tuple[tuple[str, _Plan], ...] = ()
     deepcopy: bool = False  # something in it is not understood: DRF's own deepcopy
+    fresh: tuple[str, ...] = ()  # validator lists whose messages render once: each copy gets its own
 
 
 def _plan(field: AnyField, *, owner: AnyField | None = None) -> _Plan:
@@ -115,7 +117,22 @@ def _plan(field: AnyField, *, owner: AnyField | None = None) -> _Plan:
                 raise _Unsupported(value)
     except _Unsupported:
         return _Plan(field, deepcopy=True)
-    return _Plan(field, tuple(flat), tuple(nested), tuple(children))
+    fresh = tuple(name for name in flat if isinstance(state[name], list) and any(_renders_once(v) for v in state[name]))
+    return _Plan(field, tuple(flat), tuple(nested), tuple(children), fresh=fresh)
+
+
+def _renders_once(validator: Any) -> bool:
+    # DRF's max/min length and value validators carry a lazy_format message, which keeps its first
+    # rendering (in the language of the request that rendered it) and is not safe across threads.
+    return isinstance(getattr(validator, "message", None), lazy_format)
+
+
+def _fresh_validator(validator: Any) -> Any:
+    if not _renders_once(validator):
+        return validator
+    twin = copy.copy(validator)
+    twin.message = copy.copy(validator.message)  # the prototype's is never rendered: still unformatted
+    return twin
 
 
 def _copy(plan: _Plan) -> Any:
@@ -128,6 +145,8 @@ def _copy(plan: _Plan) -> Any:
         state[name] = state[name].copy()
     for name in plan.nested:
         state[name] = copy.deepcopy(state[name])
+    for name in plan.fresh:
+        state[name] = [_fresh_validator(v) for v in state[name]]
     for name, child_plan in plan.children:
         child = state[name] = _copy(child_plan)
         child.parent = field  # already bound by the owner's __init__: name, label and source stay as they are

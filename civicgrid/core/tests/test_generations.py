@@ -222,8 +222,7 @@ def test_keyed_cache_keeps_each_key_and_reloads_after_a_change(django_assert_num
             assert cache.get("E0101") == name
         assert cache.get("NOPE") is None
         assert cache.get("NOPE") is None  # misses are not kept: keys may come from outside
-        Category.objects.filter(code="E0101").update(name="新名")
-        generations.clear()  # update() sends no signal
+        Category.objects.filter(code="E0101").update(name="新名")  # no signal: the statement is seen
         assert cache.get("E0101") == "新名"
     assert loads == ["E0101", "NOPE", "NOPE", "E0101"]
 
@@ -262,9 +261,32 @@ def test_a_write_in_the_scope_is_seen_by_the_scope(counted: Any) -> None:
         counted.get()
         row = Category.objects.get(code="E0101")
         row.name = "同一请求里改的"
-        row.save()  # the signal makes the scope read the tokens again
+        row.save()  # the write makes the scope read the tokens again
 
         assert "同一请求里改的" in counted.get()
+
+
+@pytest.mark.django_db
+def test_raw_sql_and_bulk_writes_in_the_scope_are_seen_by_the_scope(counted: Any) -> None:
+    with generations.scope():
+        counted.get()
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE cases_category SET name = %s WHERE code = %s", ["原生SQL改的", "E0101"])
+        assert "原生SQL改的" in counted.get()
+        Category.objects.bulk_create([Category(code="GEN9", name="批量加的", kind="event")])
+        assert "批量加的" in counted.get()
+
+
+@pytest.mark.django_db
+def test_reads_and_writes_of_other_tables_keep_the_scope(counted: Any) -> None:
+    from civicgrid.cases.models import Tag
+
+    with CaptureQueriesContext(connection) as queries, generations.scope():
+        counted.get()
+        Tag.objects.create(name="不相干")
+        list(Category.objects.all()[:1])
+        counted.get()
+    assert token_queries(queries) == 1
 
 
 @pytest.mark.django_db
