@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+# The API first: Django tries the patterns in order (all prefixes differ, so order changes no match).
 urlpatterns = [
+    path("api/v1/", include("civicgrid.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/v1/", include("civicgrid.api_urls")),
     path("accounts/", include("civicgrid.people.urls")),
     path("disputes/", include("civicgrid.disputes.urls")),
     path("inbox/", include("civicgrid.notifications.urls")),

@@ -723,6 +723,11 @@ def _case_with_key(key: str) -> Case | None:
     return None if row is None else Case.objects.get(pk=row[0])
 
 
+def _one_statement(tags: Sequence[Any], files: Sequence[Any]) -> bool:
+    """Whether a new case is written in one statement (``fastcreate``): on PostgreSQL, without tags or files."""
+    return fastcreate.supported() and not tags and not files
+
+
 def case_create(
     *,
     user: User | None,
@@ -763,7 +768,10 @@ def case_create(
     if key is not None:
         if len(key) > 100:
             raise ValidationError({"idempotency_key": _("幂等键过长。")})
-        existing = _case_with_key(key)
+        # A case that will be written in one statement needs no question first: the unique key refuses a
+        # second insert with nothing written, and the first case is answered below (one round trip less
+        # on every intake; a replay is checked like a new request before that).
+        existing = None if _one_statement(tags, attachments) else _case_with_key(key)
         if existing is not None:
             existing.replayed = True
             return existing
@@ -805,7 +813,7 @@ def case_create(
     # is no separate statement to be had: the number is drawn there, as late as possible.
     now = timezone.now()
     # On PostgreSQL a case without tags or files is written in one statement that also draws the number.
-    fast = fastcreate.supported() and not tag_names and not files
+    fast = _one_statement(tag_names, files)
     number = None if fast or connection.in_atomic_block else _next_number(_county_code(place), now)
     written: list[str] = []
     # The one statement is a transaction of its own; inside a caller's transaction it still needs a

@@ -92,7 +92,6 @@ class _Plan:
     nested: tuple[str, ...] = ()
     children: tuple[tuple[str, _Plan], ...] = ()
     deepcopy: bool = False  # something in it is not understood: DRF's own deepcopy
-    fresh: tuple[str, ...] = ()  # validator lists whose messages render once: each copy gets its own
 
 
 def _plan(field: AnyField, *, owner: AnyField | None = None) -> _Plan:
@@ -117,21 +116,36 @@ def _plan(field: AnyField, *, owner: AnyField | None = None) -> _Plan:
                 raise _Unsupported(value)
     except _Unsupported:
         return _Plan(field, deepcopy=True)
-    fresh = tuple(name for name in flat if isinstance(state[name], list) and any(_renders_once(v) for v in state[name]))
-    return _Plan(field, tuple(flat), tuple(nested), tuple(children), fresh=fresh)
+    for name in flat:
+        if isinstance(state[name], list):
+            state[name][:] = [_rendered_each_time(v) for v in state[name]]
+    return _Plan(field, tuple(flat), tuple(nested), tuple(children))
 
 
-def _renders_once(validator: Any) -> bool:
+class _RenderedEachTime:
+    """A validator message formatted every time it is shown, in the language of that moment."""
+
+    __slots__ = ("args", "format_string", "kwargs")
+
+    def __init__(self, format_string: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.format_string, self.args, self.kwargs = format_string, args, kwargs
+
+    def __str__(self) -> str:
+        return str(self.format_string).format(*self.args, **self.kwargs)
+
+    def __mod__(self, value: Any) -> str:
+        return str(self) % value
+
+
+def _rendered_each_time(validator: Any) -> Any:
     # DRF's max/min length and value validators carry a lazy_format message, which keeps its first
-    # rendering (in the language of the request that rendered it) and is not safe across threads.
-    return isinstance(getattr(validator, "message", None), lazy_format)
-
-
-def _fresh_validator(validator: Any) -> Any:
-    if not _renders_once(validator):
+    # rendering (in the language of the request that rendered it) and changes itself in two steps (not
+    # thread-safe). The prototypes' validators, shared by every copy, get a message without that state.
+    message = getattr(validator, "message", None)
+    if not isinstance(message, lazy_format) or message.format_string is None:
         return validator
     twin = copy.copy(validator)
-    twin.message = copy.copy(validator.message)  # the prototype's is never rendered: still unformatted
+    twin.message = _RenderedEachTime(message.format_string, message.args, message.kwargs)
     return twin
 
 
@@ -145,8 +159,6 @@ def _copy(plan: _Plan) -> Any:
         state[name] = state[name].copy()
     for name in plan.nested:
         state[name] = copy.deepcopy(state[name])
-    for name in plan.fresh:
-        state[name] = [_fresh_validator(v) for v in state[name]]
     for name, child_plan in plan.children:
         child = state[name] = _copy(child_plan)
         child.parent = field  # already bound by the owner's __init__: name, label and source stay as they are

@@ -102,17 +102,15 @@ def test_a_failed_statement_writes_nothing_and_draws_no_number(new_case: Any, cl
     first = new_case(idempotency_key="k1")
     before = (Case.objects.count(), Reporter.objects.count(), CaseEvent.objects.count(), CaseStage.objects.count())
     counter = CaseCounter.objects.get().last
-    # A racing request with the same key: the pre-check misses (simulated), the INSERT hits the unique key.
+    # No question first on this path: the statement itself meets the unique key, and the first case is
+    # answered (as for a racing request with the same key).
     from civicgrid.cases import services
 
+    def not_asked(key: str) -> None:
+        raise AssertionError("the one-statement path asks no question first")
+
     original = services._case_with_key
-    calls = {"n": 0}
-
-    def miss_once(key: str) -> Case | None:
-        calls["n"] += 1
-        return None if calls["n"] == 1 else original(key)
-
-    services._case_with_key = miss_once  # type: ignore[assignment]
+    services._case_with_key = not_asked  # type: ignore[assignment]
     try:
         again = new_case(idempotency_key="k1")
     finally:
