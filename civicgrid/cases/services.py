@@ -69,6 +69,7 @@ from civicgrid.cases.models import (
     Tag,
     TimeUnit,
 )
+from civicgrid.core import generations
 from civicgrid.people import authorization as authz
 from civicgrid.people.models import Center, Role, RoleAssignment, Unit, User
 from civicgrid.regions.models import Level, Region
@@ -763,7 +764,75 @@ def case_create(
     12345 hotline took the call): it becomes ``created_at`` and the time of the timeline's first row.
     The clock of the first stage still starts now, when the case reaches this system; the number is
     drawn for today.
+
+    The one-statement path runs on what the request's caches say (the category, the center staff,
+    webhook endpoints); if a row was deleted by another process in the meantime, the statement fails on
+    its foreign key with nothing written, and the creation is tried once more on fresh data (which then
+    succeeds, or refuses the input with a clear message).
     """
+
+    def attempt(retried: bool) -> Case:
+        return _case_create(
+            retried=retried,
+            user=user,
+            title=title,
+            category=category,
+            channel=channel,
+            description=description,
+            lon=lon,
+            lat=lat,
+            crs=crs,
+            address=address,
+            region=region,
+            reporter_name=reporter_name,
+            reporter_phone=reporter_phone,
+            reporter_email=reporter_email,
+            anonymous=anonymous,
+            priority=priority,
+            tags=tags,
+            attributes=attributes,
+            external_ref=external_ref,
+            attachments=attachments,
+            idempotency_key=idempotency_key,
+            reported_at=reported_at,
+        )
+
+    try:
+        return attempt(retried=False)
+    except _StaleCache:
+        generations.clear()
+        return attempt(retried=True)
+
+
+class _StaleCache(Exception):
+    """The one-statement creation failed on a row that the caches still had: try again on fresh data."""
+
+
+def _case_create(
+    *,
+    retried: bool,
+    user: User | None,
+    title: str,
+    category: Category | str | int,
+    channel: str,
+    description: str = "",
+    lon: float | None = None,
+    lat: float | None = None,
+    crs: str = "wgs84",
+    address: str = "",
+    region: Region | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    reporter_email: str = "",
+    anonymous: bool = False,
+    priority: int | None = None,
+    tags: Sequence[str] = (),
+    attributes: dict[str, Any] | None = None,
+    external_ref: str = "",
+    attachments: Sequence[AttachmentUpload] = (),
+    idempotency_key: str | None = None,
+    reported_at: datetime | None = None,
+) -> Case:
     key = (idempotency_key or "").strip() or None
     if key is not None:
         if len(key) > 100:
@@ -853,6 +922,8 @@ def case_create(
             if existing is not None:  # the same key, created by a simultaneous request
                 existing.replayed = True
                 return existing
+        if fast and not retried:
+            raise _StaleCache from None
         raise
     except BaseException:
         _discard(written)

@@ -119,3 +119,23 @@ def test_a_failed_statement_writes_nothing_and_draws_no_number(new_case: Any, cl
     after = (Case.objects.count(), Reporter.objects.count(), CaseEvent.objects.count(), CaseStage.objects.count())
     assert after == before
     assert CaseCounter.objects.get().last == counter
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_deleted_behind_the_caches_back_costs_a_retry_not_a_500(new_case: Any, clock: Any) -> None:
+    """Another process deletes a webhook endpoint after this request read its caches: the statement fails
+    on the foreign key with nothing written, and the creation is tried again on fresh data."""
+    _skip_unless_postgres()
+    from civicgrid.core import generations
+
+    clock.at(bj(2026, 3, 3, 9, 0))
+    hook = WebhookEndpoint.objects.create(name="hook", url="https://hooks.example.com/in", events=["case.reported"])
+    with generations.scope():
+        new_case()  # the request's caches now hold the endpoint
+        with connection.connection.cursor() as raw:  # past Django: as if another process did it
+            raw.execute("DELETE FROM notifications_outboxmessage WHERE endpoint_id = %s", [hook.pk])
+            raw.execute("DELETE FROM notifications_webhookendpoint WHERE id = %s", [hook.pk])
+        second = new_case()
+    assert Case.objects.filter(pk=second.pk).exists()
+    assert not OutboxMessage.objects.filter(payload__payload__case=second.number).exists()
+    assert CaseCounter.objects.get().last == 2  # the failed statement drew no number
