@@ -9,16 +9,18 @@ notifications — all in the same transaction.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, cast
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -76,6 +78,8 @@ from civicgrid.regions.models import Level, Region
 
 if TYPE_CHECKING:
     from civicgrid.notifications.services import NotificationRows
+
+P = ParamSpec("P")
 
 __all__ = [
     "AttachmentUpload",
@@ -729,6 +733,32 @@ def _one_statement(tags: Sequence[Any], files: Sequence[Any]) -> bool:
     return fastcreate.supported() and not tags and not files
 
 
+class _StaleCache(Exception):
+    """The one-statement creation failed on a row that the caches still had: try again on fresh data."""
+
+
+_retrying: ContextVar[bool] = ContextVar("civicgrid_case_create_retrying", default=False)
+
+
+def _retry_on_stale_cache(func: Callable[P, Case]) -> Callable[P, Case]:
+    """Run ``func`` again, once, on fresh caches when it raises ``_StaleCache``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Case:
+        try:
+            return func(*args, **kwargs)
+        except _StaleCache:
+            generations.clear()
+            token = _retrying.set(True)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _retrying.reset(token)
+
+    return wrapper
+
+
+@_retry_on_stale_cache
 def case_create(
     *,
     user: User | None,
@@ -770,69 +800,6 @@ def case_create(
     its foreign key with nothing written, and the creation is tried once more on fresh data (which then
     succeeds, or refuses the input with a clear message).
     """
-
-    def attempt(retried: bool) -> Case:
-        return _case_create(
-            retried=retried,
-            user=user,
-            title=title,
-            category=category,
-            channel=channel,
-            description=description,
-            lon=lon,
-            lat=lat,
-            crs=crs,
-            address=address,
-            region=region,
-            reporter_name=reporter_name,
-            reporter_phone=reporter_phone,
-            reporter_email=reporter_email,
-            anonymous=anonymous,
-            priority=priority,
-            tags=tags,
-            attributes=attributes,
-            external_ref=external_ref,
-            attachments=attachments,
-            idempotency_key=idempotency_key,
-            reported_at=reported_at,
-        )
-
-    try:
-        return attempt(retried=False)
-    except _StaleCache:
-        generations.clear()
-        return attempt(retried=True)
-
-
-class _StaleCache(Exception):
-    """The one-statement creation failed on a row that the caches still had: try again on fresh data."""
-
-
-def _case_create(
-    *,
-    retried: bool,
-    user: User | None,
-    title: str,
-    category: Category | str | int,
-    channel: str,
-    description: str = "",
-    lon: float | None = None,
-    lat: float | None = None,
-    crs: str = "wgs84",
-    address: str = "",
-    region: Region | None = None,
-    reporter_name: str = "",
-    reporter_phone: str = "",
-    reporter_email: str = "",
-    anonymous: bool = False,
-    priority: int | None = None,
-    tags: Sequence[str] = (),
-    attributes: dict[str, Any] | None = None,
-    external_ref: str = "",
-    attachments: Sequence[AttachmentUpload] = (),
-    idempotency_key: str | None = None,
-    reported_at: datetime | None = None,
-) -> Case:
     key = (idempotency_key or "").strip() or None
     if key is not None:
         if len(key) > 100:
@@ -922,7 +889,7 @@ def _case_create(
             if existing is not None:  # the same key, created by a simultaneous request
                 existing.replayed = True
                 return existing
-        if fast and not retried:
+        if fast and not _retrying.get():
             raise _StaleCache from None
         raise
     except BaseException:
