@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from civicgrid.cases.services import case_deadline_sweep, summons_late_sweep
+from civicgrid.cases.services import case_deadline_sweep, case_deadlines_refresh_estimated, summons_late_sweep
 from civicgrid.core.jobs import periodic
 
 
@@ -16,3 +16,9 @@ def deadline_sweep() -> int:
 def summons_sweep() -> int:
     """Summoned departments that let their report-for-duty limit pass."""
     return summons_late_sweep()
+
+
+@periodic("cases.estimated_deadlines_refresh", every_seconds=300)
+def estimated_deadlines_refresh() -> int:
+    """Real deadlines for stages estimated on weekdays, once an administrator completes the calendar year."""
+    return case_deadlines_refresh_estimated()

@@ -619,6 +619,7 @@ class Action(models.TextChoices):
     SUMMONS_LATE = "summons_late", _("部门报到超时")
     WARNING = "warning", _("黄色预警")
     OVERDUE = "overdue", _("红色超时")
+    DEADLINE_RECOMPUTED = "deadline_recomputed", _("按新日历重算时限")
     ATTACHMENT = "attachment", _("添加附件")
     REPORTER_ADDED = "reporter_added", _("群众附议")
     INFO_ADDED = "info_added", _("群众补充信息")
@@ -719,7 +720,15 @@ class CaseStage(models.Model):
         verbose_name = _("办理环节")
         verbose_name_plural = _("办理环节")
         ordering = ["started_at", "id"]
-        indexes = [models.Index(fields=["stage", "ended_at"], name="case_stage_report")]
+        indexes = [
+            models.Index(fields=["stage", "ended_at"], name="case_stage_report"),
+            # Running stages whose deadline was estimated (few): refreshed when the calendar gets the year.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(ended_at__isnull=True, estimated=True),
+                name="case_stage_estimated_open",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.stage} {self.started_at:%Y-%m-%d %H:%M}"

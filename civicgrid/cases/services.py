@@ -1444,8 +1444,6 @@ def case_suspend(*, user: User, case: Case, expected_version: int, reason: str) 
 @transaction.atomic
 def case_resume(*, user: User, case: Case, expected_version: int, note: str = "") -> Case:
     """恢复: back to the state it was suspended in; the running stage's deadlines move out by the pause."""
-    from civicgrid.workcalendar.working_time import share_point
-
     note = _text(note, "note")
     case = _begin(user, case, "resume", expected_version, "resume")
     now, before = timezone.now(), _snapshot(case)
@@ -1458,15 +1456,8 @@ def case_resume(*, user: User, case: Case, expected_version: int, note: str = ""
     case.suspended_from_state = ""
     row = CaseStage.objects.filter(case_id=case.pk, ended_at__isnull=True).order_by("-id").first()
     if row is not None:
-        settings = caches.case_settings()
-        excluded = _suspensions(case, row.started_at)
-        due = _due(row.started_at, row.limit_amount, row.limit_unit, excluded)
-        row.due_at = due.due_at
-        row.warn_at = share_point(row.started_at, due.due_at, float(settings.warn_share), excluded)
-        row.escalate_at = _escalate_at(case, due.due_at, settings)
-        row.estimated = row.estimated or due.estimated
+        _restart_clock(case, row, caches.case_settings())
         row.save()
-        case.stage_due_at, case.stage_warn_at, case.stage_escalate_at = row.due_at, row.warn_at, row.escalate_at
         # the status stays what the sweep had marked: suspended time does not count either way
         case.next_check_at = _next_check(case)
     paused = (now - period.started_at).total_seconds() if period is not None else 0
@@ -1985,6 +1976,102 @@ def _due_kind(now: datetime) -> CaseWhen:
         default=Value("stale"),
         output_field=CharField(),
     )
+
+
+# The calendar against which the estimated deadlines were last refreshed (a new object once its rows change).
+_estimates_checked_against: Any = None
+
+
+def case_deadlines_refresh_estimated(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Give running stages whose deadline was estimated their real deadline, once the calendar has the data.
+
+    A deadline that reaches into a year without complete calendar data (holidays are published a few weeks
+    before the year) is computed on weekdays and flagged ``estimated``. When an administrator completes
+    that year, this recomputes such stages from their start with the same limit and the suspensions so
+    far, clears the flag where the data now suffices, lowers a yellow/red mark the new deadline no longer
+    justifies (raising one is left to the sweep, with its notices), and records the change on the timeline.
+    Suspended cases are left to ``case_resume``, which recomputes. Returns the stages changed. Runs only
+    when the calendar changed since the last complete pass in this process (the worker's job).
+    """
+    global _estimates_checked_against
+    from civicgrid.workcalendar.working_time import current_calendar
+
+    calendar = current_calendar()
+    if calendar is _estimates_checked_against:
+        return 0
+    now = now or timezone.now()
+    changed = 0
+    last_id = 0
+    while True:
+        rows = list(
+            CaseStage.objects.filter(ended_at__isnull=True, estimated=True, id__gt=last_id)
+            .exclude(case__state=State.SUSPENDED)
+            .order_by("id")
+            .values_list("id", "case_id")[:batch]
+        )
+        for stage_id, case_id in rows:
+            changed += _refresh_estimated_stage(stage_id, case_id, now)
+        if len(rows) < batch:
+            break
+        last_id = rows[-1][0]
+    _estimates_checked_against = calendar
+    return changed
+
+
+@transaction.atomic
+def _refresh_estimated_stage(stage_id: int, case_id: int, now: datetime) -> int:
+    case = _lock(case_id)
+    row = CaseStage.objects.filter(pk=stage_id, case_id=case_id, ended_at__isnull=True, estimated=True).first()
+    if row is None or case.state == State.SUSPENDED or case.stage_due_at is None:
+        return 0
+    before_due = row.due_at
+    due = _restart_clock(case, row, caches.case_settings())
+    if row.estimated and row.due_at == before_due:
+        return 0  # the data is still missing: nothing changed (the changes above are not saved)
+    row.save()
+    warn_at, due_at = case.stage_warn_at, case.stage_due_at
+    if case.deadline_status == DeadlineStatus.RED and due_at is not None and now < due_at:
+        warned = warn_at is not None and now >= warn_at
+        case.deadline_status = DeadlineStatus.YELLOW if warned else DeadlineStatus.OK
+    elif case.deadline_status == DeadlineStatus.YELLOW and warn_at is not None and now < warn_at:
+        case.deadline_status = DeadlineStatus.OK
+    case.next_check_at = _next_check(case)
+    case.save(update_fields=["stage_due_at", "stage_warn_at", "stage_escalate_at", "deadline_status", "next_check_at"])
+    CaseEvent.objects.create(
+        case=case,
+        at=now,
+        actor=None,
+        actor_name=SYSTEM_NAME,
+        action=Action.DEADLINE_RECOMPUTED,
+        from_state=case.state,
+        to_state=case.state,
+        from_tier=case.tier,
+        to_tier=case.tier,
+        region_id=case.region_id,
+        data={
+            "stage": row.stage,
+            "due_at_before": timezone.localtime(before_due).isoformat() if before_due else None,
+            "due_at": timezone.localtime(row.due_at).isoformat() if row.due_at else None,
+            "estimated": due.estimated,
+        },
+    )
+    return 1
+
+
+def _restart_clock(case: Case, row: CaseStage, settings: CaseSettings) -> Any:
+    """Recompute the running stage's deadlines from its start, its limit and the suspensions so far (on
+    the stage row and the case); returns the calendar's ``Due``."""
+    from civicgrid.workcalendar.working_time import share_point, working_seconds_between
+
+    excluded = _suspensions(case, row.started_at)
+    due = _due(row.started_at, row.limit_amount, row.limit_unit, excluded)
+    row.due_at = due.due_at
+    row.warn_at = share_point(row.started_at, due.due_at, float(settings.warn_share), excluded)
+    row.escalate_at = _escalate_at(case, due.due_at, settings)
+    row.working_seconds_allowed = working_seconds_between(row.started_at, due.due_at, excluded=excluded)
+    row.estimated = due.estimated
+    case.stage_due_at, case.stage_warn_at, case.stage_escalate_at = row.due_at, row.warn_at, row.escalate_at
+    return due
 
 
 def case_deadline_sweep(*, now: datetime | None = None, batch: int | None = None, max_batches: int = 50) -> int:
