@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from civicgrid.cases.services import case_deadline_sweep, case_deadlines_refresh_estimated, summons_late_sweep
+from civicgrid.core.files import remove_orphans
 from civicgrid.core.jobs import periodic
 
 
@@ -22,3 +23,11 @@ def summons_sweep() -> int:
 def estimated_deadlines_refresh() -> int:
     """Real deadlines for stages estimated on weekdays, once an administrator completes the calendar year."""
     return case_deadlines_refresh_estimated()
+
+
+@periodic("cases.orphan_files", every_seconds=3600)
+def orphan_files() -> int:
+    """Case attachment files left on disk by a rolled-back transaction (no row refers to them)."""
+    from civicgrid.cases.models import Attachment
+
+    return remove_orphans(Attachment, "file", "cases")
