@@ -11,7 +11,7 @@ the month folders its ``upload_to`` writes (``<top>/<yyyy>/<mm>/``): files older
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import FileField, Model
 from django.utils import timezone
@@ -22,8 +22,9 @@ GRACE = timedelta(hours=1)
 
 
 def _months(now: datetime, count: int) -> list[tuple[int, int]]:
-    local = timezone.localtime(now)
-    year, month = local.year, local.month
+    # The upload_to functions name folders after timezone.now(), which is UTC.
+    utc = now.astimezone(UTC)
+    year, month = utc.year, utc.month
     months = []
     for _ in range(count):
         months.append((year, month))
@@ -34,7 +35,7 @@ def _months(now: datetime, count: int) -> list[tuple[int, int]]:
 def remove_orphans(
     model: type[Model], field: str, top: str, *, now: datetime | None = None, grace: timedelta = GRACE, months: int = 2
 ) -> int:
-    """Delete files under ``top/<yyyy>/<mm>/`` of the last ``months`` months (local time) that no ``model``
+    """Delete files under ``top/<yyyy>/<mm>/`` of the last ``months`` months (UTC) that no ``model``
     row names in ``field`` and that are older than ``grace``; returns how many were deleted."""
     now = now or timezone.now()
     file_field = model._meta.get_field(field)

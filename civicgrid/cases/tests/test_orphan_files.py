@@ -27,7 +27,7 @@ def test_a_file_without_its_row_goes_after_the_grace_period(new_case: Any, setti
     settings.MEDIA_ROOT = str(tmp_path)
     case = new_case()
     storage = Attachment._meta.get_field("file").storage  # type: ignore[union-attr]
-    month = timezone.localtime().strftime("%Y/%m")
+    month = timezone.now().strftime("%Y/%m")  # upload_to's folders are named in UTC
     kept_row = Attachment(case=case, content_type="image/png", size=3, sha256="x" * 64)
     kept_row.file.save("kept.png", ContentFile(b"png"), save=True)
     orphan = storage.save(f"cases/{month}/orphan.png", ContentFile(b"png"))
