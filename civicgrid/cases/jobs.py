@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from civicgrid.cases.services import case_deadline_sweep, case_deadlines_refresh_estimated, summons_late_sweep
+from civicgrid.cases.services import case_deadline_sweep, case_deadlines_refresh, summons_late_sweep
 from civicgrid.core.files import remove_orphans
 from civicgrid.core.jobs import periodic
 
@@ -19,10 +19,10 @@ def summons_sweep() -> int:
     return summons_late_sweep()
 
 
-@periodic("cases.estimated_deadlines_refresh", every_seconds=300)
-def estimated_deadlines_refresh() -> int:
-    """Real deadlines for stages estimated on weekdays, once an administrator completes the calendar year."""
-    return case_deadlines_refresh_estimated()
+@periodic("cases.deadlines_refresh", every_seconds=120)
+def deadlines_refresh() -> int:
+    """Running stages' deadlines recomputed after the working calendar changed (a closure, a year entered)."""
+    return case_deadlines_refresh()
 
 
 @periodic("cases.orphan_files", every_seconds=3600)

@@ -381,6 +381,22 @@ class Tag(models.Model):
         return self.name
 
 
+class CalendarApplied(models.Model):
+    """Which version of the working calendar the running stages' deadlines were last computed on (one row;
+    ``cases.deadlines_refresh`` recomputes them when the calendar's version differs)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    stamp = models.CharField(max_length=64)
+    applied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("已应用的工作日历版本")
+        verbose_name_plural = _("已应用的工作日历版本")
+
+    def __str__(self) -> str:
+        return f"{self.stamp[:12]} @ {self.applied_at:%Y-%m-%d %H:%M}"
+
+
 class CaseCounter(models.Model):
     """The daily sequence behind case numbers: one row per (county code, local date)."""
 

@@ -47,6 +47,7 @@ from civicgrid.cases.models import (
     AssignmentRole,
     Attachment,
     AttachmentPurpose,
+    CalendarApplied,
     Case,
     CaseAssignment,
     CaseConflict,
@@ -1978,56 +1979,62 @@ def _due_kind(now: datetime) -> CaseWhen:
     )
 
 
-# The calendar against which the estimated deadlines were last refreshed (a new object once its rows change).
-_estimates_checked_against: Any = None
+def case_deadlines_refresh(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Recompute the deadlines of running stages after the working calendar changed; returns stages changed.
 
-
-def case_deadlines_refresh_estimated(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Give running stages whose deadline was estimated their real deadline, once the calendar has the data.
-
-    A deadline that reaches into a year without complete calendar data (holidays are published a few weeks
-    before the year) is computed on weekdays and flagged ``estimated``. When an administrator completes
-    that year, this recomputes such stages from their start with the same limit and the suspensions so
-    far, clears the flag where the data now suffices, lowers a yellow/red mark the new deadline no longer
-    justifies (raising one is left to the sweep, with its notices), and records the change on the timeline.
-    Suspended cases are left to ``case_resume``, which recomputes. Returns the stages changed. Runs only
-    when the calendar changed since the last complete pass in this process (the worker's job).
+    A stage's deadline is computed when it starts, on the calendar of that moment. Later calendar changes
+    matter: a closure declared for tomorrow (a typhoon) must move every deadline across it; a year's
+    holidays are published only weeks before the year, so a deadline reaching into it was computed on
+    weekdays and flagged ``estimated``. When the calendar's version differs from the one last applied
+    (``CalendarApplied``), every running stage is recomputed from its start with the same limit and the
+    suspensions so far; where the deadline or the flag changes, the case is locked and updated, a yellow/red
+    mark the new deadline no longer justifies is lowered (raising one is left to the sweep, with its
+    notices) and the timeline records it. Suspended cases are left to ``case_resume``, which recomputes.
+    A full pass computes every running stage (about 7 µs of calendar math each) and writes only those that move.
     """
-    global _estimates_checked_against
-    from civicgrid.workcalendar.working_time import current_calendar
+    from civicgrid.workcalendar.working_time import calendar_stamp
 
-    calendar = current_calendar()
-    if calendar is _estimates_checked_against:
+    stamp = calendar_stamp()
+    applied = CalendarApplied.objects.filter(pk=1).first()
+    if applied is not None and applied.stamp == stamp:
         return 0
     now = now or timezone.now()
     changed = 0
     last_id = 0
     while True:
         rows = list(
-            CaseStage.objects.filter(ended_at__isnull=True, estimated=True, id__gt=last_id)
+            CaseStage.objects.filter(ended_at__isnull=True, due_at__isnull=False, id__gt=last_id)
             .exclude(case__state=State.SUSPENDED)
             .order_by("id")
-            .values_list("id", "case_id")[:batch]
+            .values_list("id", "case_id", "started_at", "limit_amount", "limit_unit", "due_at", "estimated")[:batch]
         )
-        for stage_id, case_id in rows:
-            changed += _refresh_estimated_stage(stage_id, case_id, now)
-        if len(rows) < batch:
+        if not rows:
             break
+        paused: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+        periods = SuspensionPeriod.objects.filter(case_id__in={row[1] for row in rows}, ended_at__isnull=False)
+        for case_id, started, ended in periods.order_by("started_at").values_list("case_id", "started_at", "ended_at"):
+            if ended is not None:
+                paused[case_id].append((started, ended))
+        for stage_id, case_id, started_at, amount, unit, due_at, estimated in rows:
+            excluded = [(a, b) for a, b in paused.get(case_id, ()) if b > started_at]
+            due = _due(started_at, amount, unit, excluded)
+            if due.due_at != due_at or due.estimated != estimated:
+                changed += _refresh_stage(stage_id, case_id, now)
         last_id = rows[-1][0]
-    _estimates_checked_against = calendar
+    CalendarApplied.objects.update_or_create(pk=1, defaults={"stamp": stamp, "applied_at": timezone.now()})
     return changed
 
 
 @transaction.atomic
-def _refresh_estimated_stage(stage_id: int, case_id: int, now: datetime) -> int:
+def _refresh_stage(stage_id: int, case_id: int, now: datetime) -> int:
     case = _lock(case_id)
-    row = CaseStage.objects.filter(pk=stage_id, case_id=case_id, ended_at__isnull=True, estimated=True).first()
+    row = CaseStage.objects.filter(pk=stage_id, case_id=case_id, ended_at__isnull=True).first()
     if row is None or case.state == State.SUSPENDED or case.stage_due_at is None:
-        return 0
-    before_due = row.due_at
+        return 0  # the stage ended, or the case was suspended, since it was read
+    before_due, before_estimated = row.due_at, row.estimated
     due = _restart_clock(case, row, caches.case_settings())
-    if row.estimated and row.due_at == before_due:
-        return 0  # the data is still missing: nothing changed (the changes above are not saved)
+    if row.due_at == before_due and row.estimated == before_estimated:
+        return 0  # another worker was first (the changes above are not saved)
     row.save()
     warn_at, due_at = case.stage_warn_at, case.stage_due_at
     if case.deadline_status == DeadlineStatus.RED and due_at is not None and now < due_at:

@@ -20,6 +20,7 @@ Counting rules. Local time is Beijing time (Asia/Shanghai), the time of every Ch
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import threading
 import time
@@ -330,6 +331,12 @@ def current_calendar() -> WorkingCalendar:
             cache.stamp = stamp
         cache.checked_at = now
         return cache.calendar
+
+
+def calendar_stamp() -> str:
+    """A digest of the calendar rows' version (counts and latest changes of every calendar table): it
+    differs as soon as any holiday, make-up day, year status, working period or closure changes."""
+    return hashlib.sha256(repr(_read_stamp()).encode()).hexdigest()
 
 
 def invalidate() -> None:
