@@ -386,7 +386,11 @@ class CalendarApplied(models.Model):
     ``cases.deadlines_refresh`` recomputes them when the calendar's version differs)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    stamp = models.CharField(max_length=64)
+    stamp = models.CharField(max_length=64, blank=True)  # the version fully applied
+    # A pass in progress: the version it applies and the last stage id it has done (passes are cut into
+    # time-boxed runs so that the worker's other jobs are not held up by a calendar change).
+    pass_stamp = models.CharField(max_length=64, blank=True)
+    cursor = models.BigIntegerField(default=0)
     applied_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import re
 import secrets
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -1979,7 +1980,7 @@ def _due_kind(now: datetime) -> CaseWhen:
     )
 
 
-def case_deadlines_refresh(*, now: datetime | None = None, batch: int = 500) -> int:
+def case_deadlines_refresh(*, now: datetime | None = None, batch: int = 500, seconds: float = 20.0) -> int:
     """Recompute the deadlines of running stages after the working calendar changed; returns stages changed.
 
     A stage's deadline is computed when it starts, on the calendar of that moment. Later calendar changes
@@ -1990,87 +1991,148 @@ def case_deadlines_refresh(*, now: datetime | None = None, batch: int = 500) -> 
     suspensions so far; where the deadline or the flag changes, the case is locked and updated, a yellow/red
     mark the new deadline no longer justifies is lowered (raising one is left to the sweep, with its
     notices) and the timeline records it. Suspended cases are left to ``case_resume``, which recomputes.
-    A full pass computes every running stage (about 7 µs of calendar math each) and writes only those that move.
+
+    A pass over many stages is cut into runs of about ``seconds`` (the worker's other jobs, the sweep and
+    notifications, go on between them); the next run continues where the last stopped, and a calendar
+    change in the middle starts the pass again. Unchanged calendar: one version check.
     """
     from civicgrid.workcalendar.working_time import calendar_stamp
 
     stamp = calendar_stamp()
-    applied = CalendarApplied.objects.filter(pk=1).first()
-    if applied is not None and applied.stamp == stamp:
+    state = CalendarApplied.objects.filter(pk=1).first() or CalendarApplied(pk=1)
+    if state.stamp == stamp:
         return 0
+    if state.pass_stamp != stamp:
+        state.pass_stamp, state.cursor = stamp, 0
     now = now or timezone.now()
+    stop_at = time.monotonic() + seconds
     changed = 0
-    last_id = 0
     while True:
         rows = list(
-            CaseStage.objects.filter(ended_at__isnull=True, due_at__isnull=False, id__gt=last_id)
+            CaseStage.objects.filter(ended_at__isnull=True, due_at__isnull=False, id__gt=state.cursor)
             .exclude(case__state=State.SUSPENDED)
             .order_by("id")
             .values_list("id", "case_id", "started_at", "limit_amount", "limit_unit", "due_at", "estimated")[:batch]
         )
         if not rows:
+            state.stamp, state.cursor, state.applied_at = stamp, 0, timezone.now()
             break
         paused: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
         periods = SuspensionPeriod.objects.filter(case_id__in={row[1] for row in rows}, ended_at__isnull=False)
         for case_id, started, ended in periods.order_by("started_at").values_list("case_id", "started_at", "ended_at"):
             if ended is not None:
                 paused[case_id].append((started, ended))
+        moved = []
         for stage_id, case_id, started_at, amount, unit, due_at, estimated in rows:
             excluded = [(a, b) for a, b in paused.get(case_id, ()) if b > started_at]
             due = _due(started_at, amount, unit, excluded)
             if due.due_at != due_at or due.estimated != estimated:
-                changed += _refresh_stage(stage_id, case_id, now)
-        last_id = rows[-1][0]
-    CalendarApplied.objects.update_or_create(pk=1, defaults={"stamp": stamp, "applied_at": timezone.now()})
+                moved.append((stage_id, case_id))
+        if moved:
+            changed += _refresh_stages(moved, paused, now)
+        state.cursor = rows[-1][0]
+        if time.monotonic() >= stop_at:
+            break
+    state.save()
     return changed
 
 
 @transaction.atomic
-def _refresh_stage(stage_id: int, case_id: int, now: datetime) -> int:
-    case = _lock(case_id)
-    row = CaseStage.objects.filter(pk=stage_id, case_id=case_id, ended_at__isnull=True).first()
-    if row is None or case.state == State.SUSPENDED or case.stage_due_at is None:
-        return 0  # the stage ended, or the case was suspended, since it was read
-    before_due, before_estimated = row.due_at, row.estimated
-    due = _restart_clock(case, row, caches.case_settings())
-    if row.due_at == before_due and row.estimated == before_estimated:
-        return 0  # another worker was first (the changes above are not saved)
-    row.save()
-    warn_at, due_at = case.stage_warn_at, case.stage_due_at
-    if case.deadline_status == DeadlineStatus.RED and due_at is not None and now < due_at:
-        warned = warn_at is not None and now >= warn_at
-        case.deadline_status = DeadlineStatus.YELLOW if warned else DeadlineStatus.OK
-    elif case.deadline_status == DeadlineStatus.YELLOW and warn_at is not None and now < warn_at:
-        case.deadline_status = DeadlineStatus.OK
-    case.next_check_at = _next_check(case)
-    case.save(update_fields=["stage_due_at", "stage_warn_at", "stage_escalate_at", "deadline_status", "next_check_at"])
-    CaseEvent.objects.create(
-        case=case,
-        at=now,
-        actor=None,
-        actor_name=SYSTEM_NAME,
-        action=Action.DEADLINE_RECOMPUTED,
-        from_state=case.state,
-        to_state=case.state,
-        from_tier=case.tier,
-        to_tier=case.tier,
-        region_id=case.region_id,
-        data={
-            "stage": row.stage,
-            "due_at_before": timezone.localtime(before_due).isoformat() if before_due else None,
-            "due_at": timezone.localtime(row.due_at).isoformat() if row.due_at else None,
-            "estimated": due.estimated,
-        },
-    )
-    return 1
+def _refresh_stages(
+    moved: list[tuple[int, int]], paused: dict[int, list[tuple[datetime, datetime]]], now: datetime
+) -> int:
+    """Write the new deadlines of these running stages (``(stage id, case id)``), their cases locked, in one
+    transaction: bulk updates and one INSERT of timeline rows. Returns how many changed."""
+    case_ids = sorted({case_id for _stage_id, case_id in moved})
+    cases = {
+        case.pk: case
+        for case in Case.objects.select_for_update(of=("self",))
+        .select_related("city", "town", "village")
+        .filter(pk__in=case_ids)
+        .order_by("pk")
+    }
+    stages = {row.pk: row for row in CaseStage.objects.filter(pk__in=[s for s, _c in moved], ended_at__isnull=True)}
+    settings = caches.case_settings()
+    changed_stages: list[CaseStage] = []
+    changed_cases: list[Case] = []
+    events: list[CaseEvent] = []
+    for stage_id, case_id in moved:
+        case, row = cases.get(case_id), stages.get(stage_id)
+        if case is None or row is None or row.case_id != case_id or case.state == State.SUSPENDED:
+            continue  # the stage ended, or the case was suspended, since it was read
+        if case.stage_started_at != row.started_at or case.stage_due_at is None:
+            continue  # not the case's running stage any more
+        before_due, before_estimated = row.due_at, row.estimated
+        excluded = [(a, b) for a, b in paused.get(case_id, ()) if b > row.started_at]
+        due = _restart_clock(case, row, settings, excluded)
+        if row.due_at == before_due and row.estimated == before_estimated:
+            continue  # another worker was first
+        warn_at, due_at = case.stage_warn_at, case.stage_due_at
+        if case.deadline_status == DeadlineStatus.RED and due_at is not None and now < due_at:
+            warned = warn_at is not None and now >= warn_at
+            case.deadline_status = DeadlineStatus.YELLOW if warned else DeadlineStatus.OK
+        elif case.deadline_status == DeadlineStatus.YELLOW and warn_at is not None and now < warn_at:
+            case.deadline_status = DeadlineStatus.OK
+        case.next_check_at = _next_check(case)
+        changed_stages.append(row)
+        changed_cases.append(case)
+        events.append(
+            CaseEvent(
+                case=case,
+                at=now,
+                actor=None,
+                actor_name=SYSTEM_NAME,
+                action=Action.DEADLINE_RECOMPUTED,
+                from_state=case.state,
+                to_state=case.state,
+                from_tier=case.tier,
+                to_tier=case.tier,
+                region_id=case.region_id,
+                data={
+                    "stage": row.stage,
+                    "due_at_before": timezone.localtime(before_due).isoformat() if before_due else None,
+                    "due_at": timezone.localtime(row.due_at).isoformat() if row.due_at else None,
+                    "estimated": due.estimated,
+                },
+            )
+        )
+    if changed_stages:
+        _update_rows(changed_stages, ["due_at", "warn_at", "escalate_at", "working_seconds_allowed", "estimated"])
+        _update_rows(
+            changed_cases, ["stage_due_at", "stage_warn_at", "stage_escalate_at", "deadline_status", "next_check_at"]
+        )
+        CaseEvent.objects.bulk_create(events)
+    return len(changed_stages)
 
 
-def _restart_clock(case: Case, row: CaseStage, settings: CaseSettings) -> Any:
+def _update_rows(rows: Sequence[Any], fields: list[str]) -> None:
+    """UPDATE these fields of these rows, one parameterised statement sent for all of them (executemany;
+    Django's bulk_update builds one CASE per field over every id, which costs more than the rows)."""
+    model = type(rows[0])
+    quote = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)  # type: ignore[union-attr]
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608 -- names from model metadata
+    params = [
+        [column.get_db_prep_save(getattr(row, column.attname), connection) for column in columns]  # type: ignore[union-attr]
+        + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _restart_clock(
+    case: Case, row: CaseStage, settings: CaseSettings, excluded: list[tuple[datetime, datetime]] | None = None
+) -> Any:
     """Recompute the running stage's deadlines from its start, its limit and the suspensions so far (on
-    the stage row and the case); returns the calendar's ``Due``."""
+    the stage row and the case; ``excluded``: those suspensions, when the caller has read them already);
+    returns the calendar's ``Due``."""
     from civicgrid.workcalendar.working_time import share_point, working_seconds_between
 
-    excluded = _suspensions(case, row.started_at)
+    if excluded is None:
+        excluded = _suspensions(case, row.started_at)
     due = _due(row.started_at, row.limit_amount, row.limit_unit, excluded)
     row.due_at = due.due_at
     row.warn_at = share_point(row.started_at, due.due_at, float(settings.warn_share), excluded)

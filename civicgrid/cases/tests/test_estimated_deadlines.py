@@ -153,3 +153,26 @@ def test_suspended_time_still_does_not_count(personas: Any, slow_category: Any, 
     assert services.case_deadlines_refresh() == 1
     stage.refresh_from_db()
     assert stage.due_at == with_pause + dt.timedelta(days=1)  # the pause still excluded, the closure too
+
+
+def test_a_long_pass_is_cut_into_runs_that_continue(personas: Any, slow_category: Any, clock: Any) -> None:
+    from civicgrid.cases.models import CalendarApplied
+    from civicgrid.workcalendar.services import closure_add
+
+    clock.at(bj(2026, 11, 2, 10, 0))
+    cases = [_report(slow_category) for _ in range(3)]
+    assert services.case_deadlines_refresh() == 0
+    closure_add(start_date=dt.date(2026, 11, 4), reason="台风停工")
+    # One stage per batch and no time to spare: each run does one batch and keeps its place.
+    assert services.case_deadlines_refresh(batch=1, seconds=0) == 1
+    state = CalendarApplied.objects.get()
+    assert state.cursor > 0 and state.stamp != state.pass_stamp
+    assert services.case_deadlines_refresh(batch=1, seconds=0) == 1
+    # A calendar change in the middle starts the pass again (the stages already moved move once more).
+    closure_add(start_date=dt.date(2026, 11, 5), reason="台风停工")
+    assert services.case_deadlines_refresh() == 3
+    for case in cases:
+        case.refresh_from_db()
+        assert case.stage_due_at == bj(2026, 11, 11, 17, 30)  # two working days later
+    assert services.case_deadlines_refresh() == 0
+    assert CalendarApplied.objects.get().cursor == 0
