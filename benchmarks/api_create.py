@@ -1,15 +1,16 @@
 """Case creation through the API (POST /api/v1/cases/) against gunicorn with 2 workers on PostgreSQL,
 beside the ceiling of the same database: a bare single-row INSERT with commit from one connection.
 
-Run: .venv/bin/python benchmarks/api_create.py [--requests 3000] [--concurrency 4] [--seconds 60]
+Run: .venv/bin/python benchmarks/api_create.py [--requests 3000] [--concurrency 4] [--seconds 60] [--threads 2]
 
 It creates a throwaway database ``cg_bench_api`` (dropped at the end) on the server of
 CIVICGRID_BENCH_PG (default postgres://postgres@127.0.0.1:5432/postgres), migrates it, seeds a minimal
 world (a county, a town, a village with its center and two staff, one grid, a grid worker with an API
-token), starts ``civicgrid serve --workers 2`` (the production setup: gunicorn sync workers) on a free
-port of 127.0.0.1, and drives it from a separate process: a pool of threads, each with its own
-http.client connection, posting until --requests are done or --seconds have passed. Every request
-carries a fresh Idempotency-Key, as the mobile clients do. Prints ``name: value unit`` lines; never asserts.
+token), starts ``civicgrid serve --workers 2`` (the production setup: 2 gunicorn workers of 2 threads each;
+``--threads 1`` for sync workers) on a free port of 127.0.0.1, and drives it from a separate process: a pool
+of threads, each with its own http.client connection, posting until --requests are done or --seconds have
+passed. Every request carries a fresh Idempotency-Key, as the mobile clients do. Prints ``name: value unit``
+lines; never asserts.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def checkpoint() -> None:
         print(f"checkpoint_skipped: {type(exc).__name__}")
 
 
-def start_server(port: int, env: dict[str, str], threads: int = 1) -> subprocess.Popen[bytes]:
+def start_server(port: int, env: dict[str, str], threads: int = 2) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(  # noqa: S603 -- our own interpreter and arguments
         [sys.executable, "-m", "civicgrid.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "2", "--threads", str(threads), "--no-migrate", "--no-worker"],
@@ -188,7 +189,7 @@ def drive(port: int, token: str, total: int, concurrency: int, seconds: float, o
             }
             body = _body(rng)
             began = time.perf_counter()
-            for _attempt in range(2):  # gunicorn's sync workers close the connection after each response
+            for _attempt in range(2):  # a closed connection (sync workers close after each response): reopen
                 try:
                     if conn is None:
                         conn = HTTPConnection("127.0.0.1", port, timeout=30)
@@ -261,7 +262,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="creations to send after the warm-up")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads (default 4)")
     parser.add_argument("--seconds", type=float, default=60.0, help="stop sending after this long")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (default 1: sync workers)")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="threads per gunicorn worker (default 2, as civicgrid serve; 1: sync)"
+    )
     parser.add_argument("--warmup", type=int, default=500, help="creations sent first and not measured")
     parser.add_argument("--inserts", type=int, default=5000, help="rows for the bare INSERT ceiling")
     args = parser.parse_args()

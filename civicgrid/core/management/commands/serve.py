@@ -35,8 +35,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--threads",
             type=int,
-            default=os.environ.get("CIVICGRID_THREADS", "1"),  # a string: argparse checks it like typed input
-            help="threads per worker process (default 1, or CIVICGRID_THREADS)",
+            # Two threads: a worker serves one request while another waits on the database or on a client
+            # closing its connection (gunicorn's gthread workers); measured in benchmarks/api_create.py.
+            default=os.environ.get("CIVICGRID_THREADS", "2"),  # a string: argparse checks it like typed input
+            help="threads per worker process (default 2, or CIVICGRID_THREADS; 1 = sync workers)",
         )
         parser.add_argument("--no-migrate", action="store_true", help="do not run migrate first")
         parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
