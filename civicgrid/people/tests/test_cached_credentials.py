@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient, APIRequestFactory
@@ -149,7 +150,7 @@ def test_a_granted_role_counts_from_the_next_request(personas: Any, world: Any) 
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO people_roleassignment (user_id, role, region_id, created_at) VALUES (%s, %s, %s, %s)",
-            [personas.outsider.pk, "grid_worker", world.grid_a1_1.pk, dt.datetime.now(dt.UTC)],
+            [personas.outsider.pk, "grid_worker", world.grid_a1_1.pk, timezone.now()],
         )
 
     assert client.post(CASES, body, format="json").status_code == 201
