@@ -10,7 +10,8 @@ import copy
 
 from civicgrid.cases.models import CaseSettings, Category
 from civicgrid.core.generations import GenerationCache, KeyedGenerationCache
-from civicgrid.people.models import Center, Role, RoleAssignment, User
+from civicgrid.people.models import Center, Role, User
+from civicgrid.people.selectors import users_holding
 
 _CENTER_ROLES = (Role.CENTER_STAFF, Role.CENTER_HEAD)
 
@@ -21,9 +22,7 @@ def _load_category(key: tuple[str, str | int]) -> Category | None:
 
 
 def _load_center_users(region_id: int) -> list[User]:
-    # The same rows as cases.services._center_users (active holders of a center role on the region).
-    ids = RoleAssignment.objects.filter(region_id=region_id, role__in=list(_CENTER_ROLES)).values("user_id")
-    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+    return users_holding(roles=_CENTER_ROLES, region_ids=[region_id])
 
 
 _categories: KeyedGenerationCache[tuple[str, str | int], Category | None] = KeyedGenerationCache(

@@ -31,11 +31,25 @@ def supported() -> bool:
 
 @dataclass
 class _Insert:
-    """One ``name AS (INSERT … VALUES … RETURNING …)`` part of the statement."""
+    """One ``name AS (…)`` part of the statement and its parameters."""
 
-    name: str
     sql: str
     params: list[Any] = field(default_factory=list)
+
+
+def counter_bump_sql() -> str:
+    """The day counter's bump (parameters: county code, day), returning the new sequence number: shared
+    by this statement and the ORM path's ``services._next_number``."""
+    counter = connection.ops.quote_name(CaseCounter._meta.db_table)
+    return (
+        f"INSERT INTO {counter} (county_code, day, last) VALUES (%s, %s, 1) "  # noqa: S608 -- metadata
+        f"ON CONFLICT (county_code, day) DO UPDATE SET last = {counter}.last + 1 RETURNING last"
+    )
+
+
+def number_prefix(county_code: str, day: date) -> str:
+    """``<county>-<yyyymmdd>-``: a case number is this and the day's sequence, at least five digits."""
+    return f"{county_code}-{day:%Y%m%d}-"
 
 
 Override = tuple[str, list[Any]]  # an SQL expression and its parameters
@@ -98,7 +112,7 @@ def _insert(
         f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 -- names from model metadata
         f"VALUES {', '.join(tuples)} RETURNING {returning})"
     )
-    return _Insert(name, sql, params)
+    return _Insert(sql, params)
 
 
 def _fill_number(row: models.Model, slot: str, number: str) -> None:
@@ -138,24 +152,17 @@ def create_case_rows(
     statement, and in the Python objects afterwards; their primary keys are not read back).
     Raises ``IntegrityError`` (nothing written) like the ORM would, e.g. on a duplicate idempotency key.
     """
-    quote = connection.ops.quote_name
-    counter = quote(CaseCounter._meta.db_table)
     case_table = Case._meta.db_table
     pk_column = Case._meta.pk.column  # type: ignore[union-attr]
     parts = [
-        _Insert("ids", "ids AS (SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id)", [case_table, pk_column]),
-        _Insert(
-            "n",
-            f"n AS (INSERT INTO {counter} (county_code, day, last) VALUES (%s, %s, 1) "  # noqa: S608 -- metadata
-            f"ON CONFLICT (county_code, day) DO UPDATE SET last = {counter}.last + 1 RETURNING last)",
-            [county_code, connection.ops.adapt_datefield_value(day)],
-        ),
+        _Insert("ids AS (SELECT nextval(pg_get_serial_sequence(%s, %s)) AS id)", [case_table, pk_column]),
+        _Insert(f"n AS ({counter_bump_sql()})", [county_code, connection.ops.adapt_datefield_value(day)]),
     ]
     case_id: Override = ("(SELECT id FROM ids)", [])
-    # <county>-<yyyymmdd>-<sequence, at least 5 digits>: the same as services._next_number.
+    # The sequence padded to five digits, as services._next_number formats it.
     number: Override = (
         "%s || (SELECT CASE WHEN last < 100000 THEN lpad(last::text, 5, '0') ELSE last::text END FROM n)",
-        [f"{county_code}-{day:%Y%m%d}-"],
+        [number_prefix(county_code, day)],
     )
     case_overrides = {"id": case_id, "number": number}
     if reporter is not None:

@@ -52,7 +52,6 @@ from civicgrid.cases.models import (
     Case,
     CaseAssignment,
     CaseConflict,
-    CaseCounter,
     CaseEvent,
     CaseSettings,
     CaseStage,
@@ -76,6 +75,7 @@ from civicgrid.cases.models import (
 from civicgrid.core import generations
 from civicgrid.people import authorization as authz
 from civicgrid.people.models import Center, Role, RoleAssignment, Unit, User
+from civicgrid.people.selectors import users_holding
 from civicgrid.regions.models import Level, Region
 
 if TYPE_CHECKING:
@@ -171,25 +171,16 @@ def _text(value: str, field: str, *, required: bool = False, limit: int = _TEXT_
     return value
 
 
-def _users(*, roles: Iterable[str], region_ids: Iterable[int] = (), unit_ids: Iterable[int] = ()) -> list[User]:
-    region_ids, unit_ids = [r for r in region_ids if r], [u for u in unit_ids if u]
-    if not region_ids and not unit_ids:
-        return []
-    scope = Q(region_id__in=region_ids) | Q(unit_id__in=unit_ids)
-    ids = RoleAssignment.objects.filter(scope, role__in=list(roles)).values("user_id")
-    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
-
-
 def _center_users(region_id: int | None) -> list[User]:
     return caches.center_users(region_id)
 
 
 def _unit_users(unit_ids: Iterable[int]) -> list[User]:
-    return _users(roles=(Role.UNIT_HANDLER,), unit_ids=unit_ids)
+    return users_holding(roles=(Role.UNIT_HANDLER,), unit_ids=unit_ids)
 
 
 def _grid_workers(grid_id: int | None) -> list[User]:
-    return _users(roles=(Role.GRID_WORKER,), region_ids=[grid_id] if grid_id else [])
+    return users_holding(roles=(Role.GRID_WORKER,), region_ids=[grid_id] if grid_id else [])
 
 
 def _notify(
@@ -373,19 +364,14 @@ def _initial_tier_region(place: _Place, default_tier: int, with_center: set[int]
 
 
 def _next_number(county_code: str, now: datetime) -> str:
-    """``<county>-<local date>-<sequence>``. Numbers are unique, not necessarily gapless: ``case_create``
-    draws one in a statement of its own before its transaction (see there), so a creation that fails
-    afterwards leaves its number unused."""
+    """``<county>-<local date>-<sequence>``. Numbers are unique, not necessarily gapless: on the ORM path
+    ``case_create`` draws one in a statement of its own before its transaction (see there), so a creation
+    that fails afterwards leaves its number unused (the one-statement path draws it in that statement)."""
     day = now.astimezone(LOCAL_TZ).date()
-    table = connection.ops.quote_name(CaseCounter._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (county_code, day, last) VALUES (%s, %s, 1) "  # noqa: S608 -- table from metadata
-            f"ON CONFLICT (county_code, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [county_code, connection.ops.adapt_datefield_value(day)],
-        )
+        cursor.execute(fastcreate.counter_bump_sql(), [county_code, connection.ops.adapt_datefield_value(day)])
         row = cursor.fetchone()
-    return f"{county_code}-{day:%Y%m%d}-{int(row[0]):05d}"
+    return f"{fastcreate.number_prefix(county_code, day)}{int(row[0]):05d}"
 
 
 # --- stages and deadlines -------------------------------------------------------------------------
@@ -399,9 +385,26 @@ def _due(start: datetime, amount: Decimal, unit: str, excluded: Sequence[tuple[d
     return due_after(start, working_hours=float(amount), excluded=excluded)
 
 
-def _suspensions(case: Case, since: datetime) -> list[tuple[datetime, datetime]]:
-    rows = SuspensionPeriod.objects.filter(case_id=case.pk, ended_at__isnull=False, ended_at__gt=since)
-    return [(row.started_at, row.ended_at) for row in rows.order_by("started_at") if row.ended_at is not None]
+Periods = list[tuple[datetime, datetime]]
+
+
+def _finished_suspensions(case_ids: Iterable[int]) -> dict[int, Periods]:
+    """The finished suspensions of these cases, in order (one query)."""
+    periods: dict[int, Periods] = defaultdict(list)
+    rows = SuspensionPeriod.objects.filter(case_id__in=list(case_ids), ended_at__isnull=False)
+    for case_id, started, ended in rows.order_by("started_at").values_list("case_id", "started_at", "ended_at"):
+        if ended is not None:
+            periods[case_id].append((started, ended))
+    return periods
+
+
+def _ending_after(periods: Periods, since: datetime) -> Periods:
+    return [(started, ended) for started, ended in periods if ended > since]
+
+
+def _suspensions(case: Case, since: datetime) -> Periods:
+    """The case's finished suspensions that end after ``since``: the time its running stage did not count."""
+    return _ending_after(_finished_suspensions([case.pk]).get(case.pk, []), since)
 
 
 def _escalate_at(
@@ -722,8 +725,8 @@ _KEY_SQL = f'SELECT id FROM "{Case._meta.db_table}" WHERE idempotency_key = %s' 
 
 
 def _case_with_key(key: str) -> Case | None:
-    """The case created with this idempotency key, if any. Nearly every request asks and nearly always
-    gets nothing: the question is plain SQL, the ORM only loads the rare hit."""
+    """The case created with this idempotency key, if any. The question is plain SQL (usually nothing is
+    found); the ORM only loads the rare hit."""
     with connection.cursor() as cursor:
         cursor.execute(_KEY_SQL, [key])
         row = cursor.fetchone()
@@ -887,7 +890,7 @@ def case_create(
     except IntegrityError:
         _discard(written)
         if key is not None:
-            existing = Case.objects.filter(idempotency_key=key).first()
+            existing = _case_with_key(key)
             if existing is not None:  # the same key, created by a simultaneous request
                 existing.replayed = True
                 return existing
@@ -2017,19 +2020,15 @@ def case_deadlines_refresh(*, now: datetime | None = None, batch: int = 500, sec
         if not rows:
             state.stamp, state.cursor, state.applied_at = stamp, 0, timezone.now()
             break
-        paused: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-        periods = SuspensionPeriod.objects.filter(case_id__in={row[1] for row in rows}, ended_at__isnull=False)
-        for case_id, started, ended in periods.order_by("started_at").values_list("case_id", "started_at", "ended_at"):
-            if ended is not None:
-                paused[case_id].append((started, ended))
+        paused = _finished_suspensions({row[1] for row in rows})
         moved = []
         for stage_id, case_id, started_at, amount, unit, due_at, estimated in rows:
-            excluded = [(a, b) for a, b in paused.get(case_id, ()) if b > started_at]
+            excluded = _ending_after(paused.get(case_id, []), started_at)
             due = _due(started_at, amount, unit, excluded)
             if due.due_at != due_at or due.estimated != estimated:
-                moved.append((stage_id, case_id))
+                moved.append((stage_id, case_id, excluded))
         if moved:
-            changed += _refresh_stages(moved, paused, now)
+            changed += _refresh_stages(moved, now)
         state.cursor = rows[-1][0]
         if time.monotonic() >= stop_at:
             break
@@ -2038,12 +2037,11 @@ def case_deadlines_refresh(*, now: datetime | None = None, batch: int = 500, sec
 
 
 @transaction.atomic
-def _refresh_stages(
-    moved: list[tuple[int, int]], paused: dict[int, list[tuple[datetime, datetime]]], now: datetime
-) -> int:
-    """Write the new deadlines of these running stages (``(stage id, case id)``), their cases locked, in one
-    transaction: bulk updates and one INSERT of timeline rows. Returns how many changed."""
-    case_ids = sorted({case_id for _stage_id, case_id in moved})
+def _refresh_stages(moved: list[tuple[int, int, Periods]], now: datetime) -> int:
+    """Write the new deadlines of these running stages (``(stage id, case id, suspensions to leave out)``),
+    their cases locked, in one transaction: UPDATEs sent together and one INSERT of timeline rows. Returns
+    how many changed."""
+    case_ids = sorted({case_id for _stage_id, case_id, _excluded in moved})
     cases = {
         case.pk: case
         for case in Case.objects.select_for_update(of=("self",))
@@ -2051,19 +2049,18 @@ def _refresh_stages(
         .filter(pk__in=case_ids)
         .order_by("pk")
     }
-    stages = {row.pk: row for row in CaseStage.objects.filter(pk__in=[s for s, _c in moved], ended_at__isnull=True)}
+    stages = {row.pk: row for row in CaseStage.objects.filter(pk__in=[m[0] for m in moved], ended_at__isnull=True)}
     settings = caches.case_settings()
     changed_stages: list[CaseStage] = []
     changed_cases: list[Case] = []
     events: list[CaseEvent] = []
-    for stage_id, case_id in moved:
+    for stage_id, case_id, excluded in moved:
         case, row = cases.get(case_id), stages.get(stage_id)
         if case is None or row is None or row.case_id != case_id or case.state == State.SUSPENDED:
             continue  # the stage ended, or the case was suspended, since it was read
         if case.stage_started_at != row.started_at or case.stage_due_at is None:
             continue  # not the case's running stage any more
         before_due, before_estimated = row.due_at, row.estimated
-        excluded = [(a, b) for a, b in paused.get(case_id, ()) if b > row.started_at]
         due = _restart_clock(case, row, settings, excluded)
         if row.due_at == before_due and row.estimated == before_estimated:
             continue  # another worker was first
@@ -2123,9 +2120,7 @@ def _update_rows(rows: Sequence[Any], fields: list[str]) -> None:
         cursor.executemany(sql, params)
 
 
-def _restart_clock(
-    case: Case, row: CaseStage, settings: CaseSettings, excluded: list[tuple[datetime, datetime]] | None = None
-) -> Any:
+def _restart_clock(case: Case, row: CaseStage, settings: CaseSettings, excluded: Periods | None = None) -> Any:
     """Recompute the running stage's deadlines from its start, its limit and the suspensions so far (on
     the stage row and the case; ``excluded``: those suspensions, when the caller has read them already);
     returns the calendar's ``Due``."""

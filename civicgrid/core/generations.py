@@ -95,7 +95,8 @@ def token(table: str) -> str | None:
 
 
 def clear() -> None:
-    """Forget the tokens remembered in this request scope (after a write that sends no signal)."""
+    """Forget the tokens remembered in this request scope (the statement wrapper calls it after every write
+    to a watched table; call it after writing one outside Django's connection)."""
     scope = _scope.get()
     if scope is not None:
         scope.memo, scope.wrote = None, True
@@ -174,6 +175,13 @@ def reset_all() -> None:
         cache.clear()
 
 
+def _watched(tables: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = set(tables) - WATCHED
+    if unknown:
+        raise ValueError(f"no generation triggers on {sorted(unknown)}")
+    return tuple(tables)
+
+
 class GenerationCache(Generic[T]):
     """One value, ``loader()``, kept while the tokens of ``tables`` stay the same.
 
@@ -183,10 +191,7 @@ class GenerationCache(Generic[T]):
     """
 
     def __init__(self, tables: tuple[str, ...], loader: Callable[[], T]) -> None:
-        unknown = set(tables) - WATCHED
-        if unknown:
-            raise ValueError(f"no generation triggers on {sorted(unknown)}")
-        self.tables = tuple(tables)
+        self.tables = _watched(tables)
         self.loader = loader
         self._entry: tuple[tuple[str, ...], T] | None = None
         _caches.add(self)
@@ -212,10 +217,7 @@ class KeyedGenerationCache(Generic[K, T]):
     """
 
     def __init__(self, tables: tuple[str, ...], loader: Callable[[K], T], *, maxsize: int = 1024) -> None:
-        unknown = set(tables) - WATCHED
-        if unknown:
-            raise ValueError(f"no generation triggers on {sorted(unknown)}")
-        self.tables = tuple(tables)
+        self.tables = _watched(tables)
         self.loader = loader
         self.maxsize = maxsize
         self._entries: dict[K, tuple[tuple[str, ...], T]] = {}

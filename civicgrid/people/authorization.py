@@ -117,7 +117,6 @@ def grants(user: Any) -> tuple[Grant, ...]:
 
 def forget_roles(user: Any) -> None:
     """Drop the cached role assignments of this user object (after a role change)."""
-    generations.clear()  # the request reads the roles' token again (bulk writes send no signal)
     if user is not None and hasattr(user, _ROLES_CACHE_ATTR):
         delattr(user, _ROLES_CACHE_ATTR)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -41,6 +42,17 @@ def users_with_role(*, role: str, region: Region | None = None, within: bool = F
         scope &= region.subtree_q("roles__region__") if within else Q(roles__region=region)
     # One filter() call, so role and region are matched on the same assignment.
     return User.objects.filter(scope, is_active=True).distinct().order_by("username")
+
+
+def users_holding(*, roles: Iterable[str], region_ids: Iterable[int] = (), unit_ids: Iterable[int] = ()) -> list[User]:
+    """Active users holding any of ``roles`` on any of these regions or units, by primary key (whom the
+    services tell of a case: a center's staff, a unit's handlers, a grid's worker)."""
+    region_ids, unit_ids = [r for r in region_ids if r], [u for u in unit_ids if u]
+    if not region_ids and not unit_ids:
+        return []
+    scope = Q(region_id__in=region_ids) | Q(unit_id__in=unit_ids)
+    ids = RoleAssignment.objects.filter(scope, role__in=list(roles)).values("user_id")
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
 
 
 def grid_workers_of(region: Region) -> QuerySet[User]:

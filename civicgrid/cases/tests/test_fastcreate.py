@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 
 from civicgrid.cases import fastcreate
 from civicgrid.cases.models import Case, CaseCounter, CaseEvent, CaseStage, Reporter
@@ -106,15 +107,22 @@ def test_a_failed_statement_writes_nothing_and_draws_no_number(new_case: Any, cl
     # answered (as for a racing request with the same key).
     from civicgrid.cases import services
 
-    def not_asked(key: str) -> None:
-        raise AssertionError("the one-statement path asks no question first")
-
+    asked: list[str] = []
     original = services._case_with_key
-    services._case_with_key = not_asked  # type: ignore[assignment]
-    try:
-        again = new_case(idempotency_key="k1")
-    finally:
-        services._case_with_key = original  # type: ignore[assignment]
+
+    with CaptureQueriesContext(connection) as queries:
+
+        def recorded(key: str) -> Case | None:
+            tried = any(q["sql"].startswith("WITH ids AS") for q in queries.captured_queries)
+            asked.append("after the insert" if tried else "first")
+            return original(key)
+
+        services._case_with_key = recorded  # type: ignore[assignment]
+        try:
+            again = new_case(idempotency_key="k1")
+        finally:
+            services._case_with_key = original  # type: ignore[assignment]
+    assert asked == ["after the insert"], "the one-statement path asks no question first"
     assert again.pk == first.pk and again.replayed
     after = (Case.objects.count(), Reporter.objects.count(), CaseEvent.objects.count(), CaseStage.objects.count())
     assert after == before
